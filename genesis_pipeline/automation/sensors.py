@@ -1,0 +1,54 @@
+"""Sensors: revision requests → runs, and the automation safety net."""
+
+import dagster as dg
+
+from genesis_pipeline.automation.jobs import genesis_session_job
+from genesis_pipeline.automation.revision_planner import plan_revision_runs
+from genesis_pipeline.store.resources import GenesisStoreResource
+
+REVISION_BATCH = 200
+
+
+@dg.sensor(
+    name="genesis_revision_sensor",
+    job=genesis_session_job,
+    minimum_interval_seconds=5,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Turns stored revision requests (a failed gate, writer feedback) into runs of the stage "
+        "and everything downstream of it, one run per session; run_key per oldest request."
+    ),
+)
+def genesis_revision_sensor(
+    context: dg.SensorEvaluationContext, genesis_store: GenesisStoreResource
+) -> dg.SensorResult | dg.SkipReason:
+    store = genesis_store.store
+    with store.read() as r:
+        pending = r.revisions.pending(after_id=0, limit=REVISION_BATCH)
+        sessions = {sid: r.sessions.get(sid) for sid in {p.session_id for p in pending}}
+    runs = plan_revision_runs(pending, {k: v for k, v in sessions.items() if v is not None})
+    if not runs:
+        return dg.SkipReason("no pending revision requests for active sessions")
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=run.run_key,
+                partition_key=run.session_id,
+                asset_selection=[dg.AssetKey(stage.value) for stage in run.stages],
+                tags=run.tags,
+            )
+            for run in runs
+        ]
+    )
+
+
+genesis_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "genesis_automation_sensor",
+    target=dg.AssetSelection.groups("genesis"),
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Re-materializes downstream stages after an upstream stage changed and passed its "
+        "blocking gates (also after a re-materialization started by hand in the UI)."
+    ),
+)

@@ -1,0 +1,48 @@
+"""A writing session: what the writer asked for and where the session stands."""
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+SESSION_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
+
+
+def check_session_id(value: str) -> str:
+    if not SESSION_ID_PATTERN.match(value):
+        raise ValueError(
+            f"invalid session id {value!r}: use 3-64 characters of a-z, 0-9 and '-', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+SessionId = Annotated[str, AfterValidator(check_session_id)]
+
+
+class ReviewMode(StrEnum):
+    AUTO = "auto"
+    HUMAN = "human"
+
+
+class SessionStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NEEDS_ATTENTION = "needs_attention"
+
+
+class SessionSpec(BaseModel):
+    """What the writer asked for (the payload of `genesis.session.requested`)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    premise: str = Field(min_length=1, max_length=4000)
+    genre: str | None = Field(default=None, max_length=80)
+    audience: str | None = Field(default=None, max_length=80)
+    language: str = Field(default="en", min_length=2, max_length=16)
+    review_mode: ReviewMode = ReviewMode.AUTO
+    priority: int = Field(default=0, ge=-10, le=10)
+    max_attempts: int = Field(default=3, ge=1, le=10)

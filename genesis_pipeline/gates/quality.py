@@ -1,0 +1,72 @@
+"""The quality gate: a weighted rubric over one draft, with placeholder text as a hard stop."""
+
+from collections.abc import Mapping
+
+from genesis_pipeline.domain.artifacts import Artifact
+from genesis_pipeline.domain.session import SessionSpec
+from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.gates.inputs import check_artifact
+from genesis_pipeline.gates.quality_criteria import (
+    CriterionResult,
+    completeness,
+    length,
+    placeholders,
+    relevance,
+    repetition,
+    specificity,
+)
+from genesis_pipeline.gates.text import premise_keywords, text_fields
+from genesis_pipeline.gates.verdicts import GateName, GateVerdict
+
+DEFAULT_QUALITY_THRESHOLD = 0.75
+
+
+def quality_criteria(
+    stage: Stage,
+    artifact: Artifact,
+    *,
+    spec: SessionSpec,
+    upstream: Mapping[Stage, Artifact],
+) -> list[CriterionResult]:
+    """Each criterion's score and findings, in rubric order (useful as asset metadata)."""
+    check_artifact(stage, artifact)
+    fields = text_fields(artifact)
+    keywords = premise_keywords(spec.premise)
+    return [
+        completeness(artifact),
+        length(fields),
+        specificity(fields, keywords),
+        relevance(stage, artifact, keywords, upstream),
+        placeholders(fields),
+        repetition(fields),
+    ]
+
+
+def weighted_score(criteria: list[CriterionResult]) -> float:
+    total_weight = sum(criterion.weight for criterion in criteria)
+    if total_weight == 0:
+        return 1.0
+    weighted = sum(criterion.weight * criterion.score for criterion in criteria)
+    return round(weighted / total_weight, 3)
+
+
+def quality_gate(
+    stage: Stage,
+    artifact: Artifact,
+    *,
+    spec: SessionSpec,
+    upstream: Mapping[Stage, Artifact],
+    threshold: float = DEFAULT_QUALITY_THRESHOLD,
+) -> GateVerdict:
+    """Score a draft against the rubric; it passes at `threshold` unless a hard criterion failed."""
+    criteria = quality_criteria(stage, artifact, spec=spec, upstream=upstream)
+    score = weighted_score(criteria)
+    hard_failure = any(criterion.hard_failure for criterion in criteria)
+    return GateVerdict(
+        gate=GateName.QUALITY,
+        stage=stage,
+        passed=score >= threshold and not hard_failure,
+        score=score,
+        threshold=threshold,
+        findings=tuple(finding for criterion in criteria for finding in criterion.findings),
+    )

@@ -1,0 +1,91 @@
+"""The generator port: what a stage asks for and what any provider gives back."""
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from genesis_pipeline.domain.artifacts import Artifact
+from genesis_pipeline.domain.session import SessionSpec
+from genesis_pipeline.domain.stages import Stage
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The rendered prompt of a stage; `version` changes whenever the template does."""
+
+    system: str
+    user: str
+    version: str
+
+
+@dataclass(frozen=True)
+class StageRequest:
+    """Everything a provider may use to write one stage's artifact.
+
+    `upstream` holds the current passed artifacts of the stage's inputs; `instructions`
+    holds revision instructions (gate findings, writer feedback, requested additions), in
+    the order they were asked for. `prompt` is the same information rendered as text for
+    providers that only read text. `previous` is the stage's own latest draft when this
+    request revises it (so a revision keeps what was good), and None for a fresh draft.
+    `seed` changes only when the writer asks to regenerate from scratch.
+    """
+
+    session_id: str
+    stage: Stage
+    attempt: int
+    spec: SessionSpec
+    upstream: Mapping[Stage, Artifact]
+    prompt: Prompt
+    output_model: type[Artifact]
+    instructions: tuple[str, ...] = ()
+    previous: Artifact | None = None
+    seed: int = 0
+
+    @property
+    def determinism_key(self) -> str:
+        """What fixes an offline draft: session, stage, attempt, instructions and seed."""
+        text = "\x1f".join(
+            [
+                self.session_id,
+                self.stage.value,
+                str(self.attempt),
+                str(self.seed),
+                *self.instructions,
+            ]
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A parsed artifact with the cost of producing it."""
+
+    artifact: Artifact
+    model: str
+    tokens_in: int
+    tokens_out: int
+    latency_ms: float
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+
+class GenerationError(Exception):
+    """A generation that failed; `retryable` says whether trying again may help."""
+
+    retryable = False
+
+
+class TransientGenerationError(GenerationError):
+    """Timeouts, rate limits and server errors: worth retrying with backoff."""
+
+    retryable = True
+
+
+class MalformedOutputError(GenerationError):
+    """The model answered, but not with a valid artifact, even after re-asking."""
+
+
+class Generator(Protocol):
+    """A provider of stage artifacts."""
+
+    def generate(self, request: StageRequest) -> Generation: ...

@@ -1,0 +1,35 @@
+"""`GENESIS_*` settings (CONTRACT §6), read from the environment when a resource is built."""
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def dagster_home() -> Path:
+    return Path(os.environ.get("DAGSTER_HOME") or "dagster_home").resolve()
+
+
+class GenesisSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GENESIS_", extra="ignore")
+
+    database_url: str = ""
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_prefix: str = ""
+    llm_provider: Literal["offline", "openai"] = "offline"
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str | None = None
+    llm_rpm: int = Field(default=60, gt=0)
+    llm_tpm: int = Field(default=100_000, gt=0)
+    export_uri: str = ""
+    offline_flaw_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    quality_threshold: float = Field(default=0.75, ge=0.0, le=1.0)
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{dagster_home() / 'genesis.db'}"
+
+    def resolved_export_uri(self) -> str:
+        return self.export_uri or (dagster_home() / "exports").as_uri()

@@ -1,0 +1,150 @@
+"""What every stage asset does: brief → prompt → generate → gates → one output + check results.
+
+Pure in the sense of ARCHITECTURE principle 1: it reads its brief, calls the generator and
+returns values. Storing the version, the verdicts and their events is the IO manager's job.
+"""
+
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+
+from genesis_pipeline.domain.artifacts import GENERATED_MODELS, Artifact, StoryBible
+from genesis_pipeline.domain.markdown import render_artifact_markdown
+from genesis_pipeline.domain.outcome import StageOutcome, decide
+from genesis_pipeline.domain.session import SessionStatus
+from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.gates.checks import GateSettings, check_result
+from genesis_pipeline.gates.evaluate import evaluate_gates
+from genesis_pipeline.generation.port import (
+    Generation,
+    GenerationError,
+    StageRequest,
+)
+from genesis_pipeline.generation.resources import GeneratorResource
+from genesis_pipeline.stages.prompting import StagePrompt
+from genesis_pipeline.store.records import StageBrief
+from genesis_pipeline.store.resources import OUTCOME_METADATA_KEY, GenesisStoreResource
+
+# Transient generator faults (timeouts, 429, 5xx) are retried by Dagster with backoff and
+# jitter; permanent ones raise Failure(allow_retries=False) and are not.
+GENERATION_RETRY = dg.RetryPolicy(
+    max_retries=4, delay=2.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+
+
+def run_stage(
+    context: dg.AssetExecutionContext,
+    stage: Stage,
+    prompt: StagePrompt,
+    upstream: Mapping[Stage, Artifact],
+    genesis_store: GenesisStoreResource,
+    generator: GeneratorResource,
+    gates: GateSettings,
+) -> Iterator[dg.Output[Artifact] | dg.AssetCheckResult]:
+    brief = genesis_store.store.brief(context.partition_key, stage)
+    if brief.session.status in (SessionStatus.CANCELLED, SessionStatus.PAUSED):
+        raise dg.Failure(
+            f"session {brief.session.session_id} is {brief.session.status}; not generating {stage}",
+            allow_retries=False,
+        )
+    request = StageRequest(
+        session_id=brief.session.session_id,
+        stage=stage,
+        attempt=brief.attempt,
+        spec=brief.session.spec,
+        upstream=upstream,
+        prompt=prompt.render(
+            brief.session.spec,
+            upstream,
+            brief.instructions,
+            brief.previous.artifact() if brief.previous else None,
+        ),
+        output_model=GENERATED_MODELS[stage],
+        instructions=brief.instructions,
+        previous=brief.previous.artifact() if brief.previous else None,
+        seed=brief.seed,
+    )
+    started_at = datetime.now(UTC)
+    generation = _generate(generator, request)
+    artifact = _finish(stage, generation.artifact, brief)
+    verdicts = evaluate_gates(
+        stage,
+        artifact,
+        spec=brief.session.spec,
+        upstream=upstream,
+        passed_versions=brief.passed_versions,
+        quality_threshold=gates.threshold(),
+    )
+    outcome = StageOutcome(
+        session_id=brief.session.session_id,
+        stage=stage,
+        version=brief.version,
+        attempt=brief.attempt,
+        seed=brief.seed,
+        basis_key=brief.basis_key,
+        upstream_versions=brief.passed_versions,
+        revision_request_id=brief.revision_request_id,
+        model=generation.model,
+        prompt_version=prompt.version,
+        tokens_in=generation.tokens_in,
+        tokens_out=generation.tokens_out,
+        latency_ms=generation.latency_ms,
+        started_at=started_at,
+        verdicts=verdicts,
+        decision=decide(
+            verdicts, attempt=brief.attempt, max_attempts=brief.session.spec.max_attempts
+        ),
+        flaw=str(generation.extra["flaw"]) if generation.extra.get("flaw") else None,
+    )
+    yield dg.Output(
+        artifact,
+        data_version=dg.DataVersion(f"v{brief.version}"),
+        metadata=_metadata(stage, artifact, outcome, brief),
+    )
+    for verdict in verdicts:
+        yield check_result(verdict, attempt=brief.attempt, version=brief.version)
+
+
+def _generate(generator: GeneratorResource, request: StageRequest) -> Generation:
+    try:
+        return generator.generate(request)
+    except GenerationError as error:
+        if error.retryable:
+            raise  # the asset's RetryPolicy takes it from here
+        raise dg.Failure(
+            f"{request.stage} attempt {request.attempt}: {error}", allow_retries=False
+        ) from error
+
+
+def _finish(stage: Stage, generated: Artifact, brief: StageBrief) -> Artifact:
+    """The bible's version table comes from the store, never from a model."""
+    if stage is Stage.STORY_BIBLE:
+        return StoryBible(**generated.model_dump(), versions=brief.passed_versions)
+    return generated
+
+
+def _metadata(
+    stage: Stage, artifact: Artifact, outcome: StageOutcome, brief: StageBrief
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "attempt": outcome.attempt,
+        "version": outcome.version,
+        "quality_score": outcome.quality_score,
+        "model": outcome.model,
+        "prompt_version": outcome.prompt_version,
+        "tokens_in": outcome.tokens_in,
+        "tokens_out": outcome.tokens_out,
+        "latency_ms": round(outcome.latency_ms, 2),
+        "gates": outcome.decision.step.value,
+        "preview": dg.MetadataValue.md(render_artifact_markdown(stage, artifact)),
+        OUTCOME_METADATA_KEY: dg.MetadataValue.json(outcome.model_dump(mode="json")),
+    }
+    if brief.instructions:
+        metadata["instructions"] = dg.MetadataValue.md(
+            "\n".join(f"- {line}" for line in brief.instructions)
+        )
+    if outcome.flaw:
+        metadata["injected_flaw"] = outcome.flaw
+    return metadata

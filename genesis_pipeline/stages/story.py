@@ -1,0 +1,39 @@
+"""Stage 2: the story built on the selected concept."""
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from genesis_pipeline.domain.artifacts import Concept
+from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.gates.checks import GateSettings
+from genesis_pipeline.generation.resources import GeneratorResource
+from genesis_pipeline.stages.definition import stage_asset
+from genesis_pipeline.stages.prompting import StagePrompt
+from genesis_pipeline.stages.runner import run_stage
+from genesis_pipeline.store.resources import GenesisStoreResource
+
+PROMPT = StagePrompt(
+    version="story-v1",
+    task=(
+        "Develop the selected concept into a story: use the concept's title unchanged as `title`; "
+        "write a logline, a synopsis of 150-400 words naming the main characters' roles and the "
+        "turning points, the tone, the central conflict, 2-4 themes (at least one from the "
+        "concept) and a structure of 3-5 named parts with a summary each."
+    ),
+)
+
+
+@stage_asset(Stage.STORY, PROMPT)
+def story(
+    context: dg.AssetExecutionContext,
+    concept: Concept,
+    genesis_store: GenesisStoreResource,
+    generator: GeneratorResource,
+    gates: GateSettings,
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
+    """The story on the selected concept: logline, synopsis, tone, central conflict and structure.
+
+    Built from the passed versions of its inputs; gated for quality and consistency."""
+    upstream = {Stage.CONCEPT: concept}
+    yield from run_stage(context, Stage.STORY, PROMPT, upstream, genesis_store, generator, gates)

@@ -1,0 +1,43 @@
+"""Stage 3: the world the story happens in."""
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from genesis_pipeline.domain.artifacts import Concept, Story
+from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.gates.checks import GateSettings
+from genesis_pipeline.generation.resources import GeneratorResource
+from genesis_pipeline.stages.definition import stage_asset
+from genesis_pipeline.stages.prompting import StagePrompt
+from genesis_pipeline.stages.runner import run_stage
+from genesis_pipeline.store.resources import GenesisStoreResource
+
+PROMPT = StagePrompt(
+    version="worldview-v1",
+    task=(
+        "Build the world of this story: a setting of 100-300 words; 2-4 rules or systems that "
+        "shape what characters can do; 3-6 locations with stable ids (`loc_...`), each optionally "
+        "controlled by a faction; 2-4 factions with ids (`fac_...`) and goals; 2-4 history "
+        "entries that explain the present conflict."
+    ),
+)
+
+
+@stage_asset(Stage.WORLDVIEW, PROMPT)
+def worldview(
+    context: dg.AssetExecutionContext,
+    concept: Concept,
+    story: Story,
+    genesis_store: GenesisStoreResource,
+    generator: GeneratorResource,
+    gates: GateSettings,
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
+    """The world: setting, rules, locations, factions and history, with stable ids for places and
+    factions.
+
+    Built from the passed versions of its inputs; gated for quality and consistency."""
+    upstream = {Stage.CONCEPT: concept, Stage.STORY: story}
+    yield from run_stage(
+        context, Stage.WORLDVIEW, PROMPT, upstream, genesis_store, generator, gates
+    )

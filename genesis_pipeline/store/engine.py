@@ -1,0 +1,43 @@
+"""Engines for the genesis store: SQLite for one machine, PostgreSQL in production."""
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+
+def make_engine(url: str) -> sa.Engine:
+    """An engine whose transactions are safe for several processes at once.
+
+    On SQLite every transaction takes the write lock when it begins (`BEGIN IMMEDIATE`):
+    a deferred transaction that later needs to write can fail with "database is locked"
+    without waiting, while an immediate one waits `busy_timeout` for its turn. WAL lets
+    readers go on while one process writes.
+    """
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True, future=True)
+
+    engine = sa.create_engine(url, connect_args={"timeout": 30}, future=True)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy so that `begin` below decides how to begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def is_sqlite(engine: sa.Engine) -> bool:
+    return engine.dialect.name == "sqlite"

@@ -1,0 +1,276 @@
+"""The genesis store: sessions, artifact versions, gate results, revision requests, outbox."""
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from genesis_pipeline.domain.artifacts import Artifact
+from genesis_pipeline.domain.bible import BibleDocument
+from genesis_pipeline.domain.events import EventType, new_event
+from genesis_pipeline.domain.outcome import NextStep, StageOutcome
+from genesis_pipeline.domain.session import ReviewMode, SessionSpec, SessionStatus
+from genesis_pipeline.domain.stages import STAGE_INPUTS, STAGE_ORDER, Stage
+from genesis_pipeline.store import migrate
+from genesis_pipeline.store.engine import is_sqlite, make_engine
+from genesis_pipeline.store.records import GateRecord, StageBrief, StageRow, VersionRecord
+from genesis_pipeline.store.repositories import utcnow
+from genesis_pipeline.store.stage_facts import outcome_events
+from genesis_pipeline.store.unit_of_work import UnitOfWork
+
+BibleExport = Callable[[BibleDocument], str]
+
+
+class UnknownSessionError(LookupError):
+    pass
+
+
+class IncompleteSessionError(LookupError):
+    pass
+
+
+class ConcurrentVersionError(RuntimeError):
+    """Another run stored this version number from a different basis; retrying is safe."""
+
+
+_engines: dict[str, sa.Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def shared_engine(url: str) -> sa.Engine:
+    """One engine (and pool) per database per process; SQLite stores are migrated on first use."""
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = make_engine(url)
+            if is_sqlite(engine) and migrate.current_revision(engine) != migrate.head_revision():
+                migrate.upgrade(engine)
+            _engines[url] = engine
+        return engine
+
+
+class GenesisStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = shared_engine(url)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.engine)
+
+    @contextmanager
+    def read(self) -> Iterator[UnitOfWork]:
+        """Repositories for reading, without holding a write lock."""
+        uow = UnitOfWork(self.engine.execution_options(isolation_level="AUTOCOMMIT"))
+        with uow:
+            yield uow
+
+    def create_session(
+        self,
+        session_id: str,
+        spec: SessionSpec,
+        *,
+        correlation_id: str,
+        causation_id: str | None = None,
+    ) -> bool:
+        """Store a new session with its `session.created` event; False if it already exists."""
+        with self.unit_of_work() as uow:
+            if not uow.sessions.add(session_id, spec, correlation_id=correlation_id):
+                return False
+            event = new_event(
+                EventType.SESSION_CREATED,
+                session_id=session_id,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+                payload={"premise": spec.premise, "review_mode": spec.review_mode.value},
+            )
+            uow.outbox.add(event, fact_key=f"session.created:{session_id}")
+            uow.commit()
+            return True
+
+    def brief(self, session_id: str, stage: Stage) -> StageBrief:
+        with self.read() as r:
+            session = r.sessions.get(session_id)
+            if session is None:
+                raise UnknownSessionError(f"no session {session_id!r} in the genesis store")
+            passed = {
+                dep: r.artifacts.current_passed(session_id, dep) for dep in STAGE_INPUTS[stage]
+            }
+            passed_versions = {dep: v.version for dep, v in passed.items() if v is not None}
+            latest = r.artifacts.latest(session_id, stage)
+            requests = r.revisions.pending_for(session_id, stage)
+        version = latest.version + 1 if latest else 1
+        if requests:
+            newest = requests[-1]
+            regenerate = any(req.reason == "regenerate" for req in requests)
+            return StageBrief(
+                session=session,
+                stage=stage,
+                version=version,
+                attempt=max(req.next_attempt for req in requests),
+                seed=newest.seed,
+                passed_versions=passed_versions,
+                revisions=tuple(requests),
+                previous=None if regenerate else latest,
+                instructions=tuple(i for req in requests for i in req.instructions),
+            )
+        same_basis = latest is not None and latest.upstream_versions == passed_versions
+        return StageBrief(
+            session=session,
+            stage=stage,
+            version=version,
+            attempt=latest.attempt + 1 if latest and same_basis else 1,
+            seed=latest.seed if latest else 0,
+            passed_versions=passed_versions,
+        )
+
+    def current_passed(self, session_id: str, stage: Stage) -> VersionRecord | None:
+        with self.read() as r:
+            return r.artifacts.current_passed(session_id, stage)
+
+    def record_outcome(
+        self,
+        outcome: StageOutcome,
+        artifact: Artifact,
+        *,
+        run_id: str | None,
+        summary: str,
+        export_bible: BibleExport | None = None,
+    ) -> VersionRecord:
+        """Store a draft, its verdicts, what they decided, and every event announcing it: one fact."""
+        with self.unit_of_work() as uow:
+            session = uow.sessions.get(outcome.session_id)
+            if session is None:
+                raise UnknownSessionError(f"no session {outcome.session_id!r} in the genesis store")
+            completed = outcome.decision.step is NextStep.COMPLETE
+            auto = session.review_mode is ReviewMode.AUTO
+            stored = uow.artifacts.add(
+                dict(
+                    session_id=outcome.session_id,
+                    stage=outcome.stage.value,
+                    version=outcome.version,
+                    attempt=outcome.attempt,
+                    seed=outcome.seed,
+                    basis_key=outcome.basis_key,
+                    status="passed" if completed else "failed",
+                    content=artifact.model_dump(mode="json"),
+                    upstream_versions={s.value: v for s, v in outcome.upstream_versions.items()},
+                    quality_score=outcome.quality_score,
+                    model=outcome.model,
+                    prompt_version=outcome.prompt_version,
+                    tokens_in=outcome.tokens_in,
+                    tokens_out=outcome.tokens_out,
+                    latency_ms=outcome.latency_ms,
+                    revision_request_id=outcome.revision_request_id,
+                    run_id=run_id,
+                    approved_by="auto" if completed and auto else None,
+                    approved_at=None,
+                    created_at=utcnow(),
+                )
+            )
+            existing = uow.artifacts.by_basis(outcome.session_id, outcome.stage, outcome.basis_key)
+            if existing is None:
+                raise ConcurrentVersionError(
+                    f"version {outcome.version} of {outcome.stage} for {outcome.session_id} "
+                    "was stored by another run from different inputs; retry the stage"
+                )
+            if not stored:
+                return existing  # the same attempt was recorded already (a re-run or a race)
+
+            for verdict in outcome.verdicts:
+                findings = [f.model_dump() for f in verdict.findings]
+                record = GateRecord(
+                    verdict.gate, verdict.passed, verdict.score, verdict.threshold, findings
+                )
+                uow.gates.add(existing.id, record)
+            uow.revisions.resolve(
+                outcome.session_id, outcome.stage, up_to=outcome.revision_request_id
+            )
+
+            bible_location = None
+            decision = outcome.decision
+            if decision.step is NextStep.COMPLETE and outcome.stage is Stage.STORY_BIBLE:
+                if export_bible is not None:
+                    bible_location = export_bible(self._bible_document(uow, existing))
+                uow.sessions.set_status(outcome.session_id, SessionStatus.COMPLETED)
+            elif decision.step is NextStep.REWRITE:
+                assert decision.next_attempt is not None and decision.reason is not None
+                uow.revisions.add(
+                    session_id=outcome.session_id,
+                    stage=outcome.stage,
+                    reason=decision.reason,
+                    instructions=decision.instructions,
+                    next_attempt=decision.next_attempt,
+                    seed=outcome.seed,
+                    origin_key=f"gate:{existing.id}",
+                )
+            elif decision.step is NextStep.FAIL:
+                uow.sessions.set_status(
+                    outcome.session_id,
+                    SessionStatus.NEEDS_ATTENTION,
+                    f"{outcome.stage} failed its {decision.reason} gate "
+                    f"after {outcome.attempt} attempts",
+                )
+
+            for fact_key, event in outcome_events(
+                outcome,
+                session,
+                version_id=existing.id,
+                run_id=run_id,
+                summary=summary,
+                bible_location=bible_location,
+            ):
+                uow.outbox.add(event, fact_key=fact_key)
+            uow.commit()
+            return existing
+
+    def bible_document(self, session_id: str) -> BibleDocument:
+        """The bible of the session's current passed `story_bible`, as exported."""
+        with self.read() as r:
+            if r.sessions.get(session_id) is None:
+                raise UnknownSessionError(f"no session {session_id!r} in the genesis store")
+            bible = r.artifacts.current_passed(session_id, Stage.STORY_BIBLE)
+            if bible is None:
+                raise IncompleteSessionError(
+                    f"session {session_id!r} has no story bible that passed its gates yet"
+                )
+            return self._bible_document(r, bible)
+
+    def _bible_document(self, uow: UnitOfWork, bible: VersionRecord) -> BibleDocument:
+        versions = {
+            stage: bible.upstream_versions[stage] for stage in STAGE_INPUTS[Stage.STORY_BIBLE]
+        }
+        artifacts: dict[str, object] = {}
+        for stage, number in versions.items():
+            record = uow.artifacts.by_version(bible.session_id, stage, number)
+            assert record is not None
+            artifacts[stage.value] = record.content
+        session = uow.sessions.get(bible.session_id)
+        assert session is not None
+        return BibleDocument.model_validate(
+            {
+                "session_id": bible.session_id,
+                "premise": session.spec.premise,
+                "versions": {**versions, Stage.STORY_BIBLE: bible.version},
+                **artifacts,
+                Stage.STORY_BIBLE.value: bible.content,
+            }
+        )
+
+    def stage_rows(self, session_id: str) -> list[StageRow]:
+        rows = []
+        with self.read() as r:
+            for stage in STAGE_ORDER:
+                latest = r.artifacts.latest(session_id, stage)
+                requests = r.revisions.pending_for(session_id, stage)
+                rows.append(
+                    StageRow(
+                        stage=stage,
+                        versions=r.artifacts.count(session_id, stage),
+                        latest=latest,
+                        passed=r.artifacts.current_passed(session_id, stage),
+                        gates=r.gates.for_version(latest.id) if latest else [],
+                        pending_revision=requests[-1] if requests else None,
+                    )
+                )
+        return rows

@@ -1,0 +1,108 @@
+"""Read models of the genesis store."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from genesis_pipeline.domain.artifacts import ARTIFACT_MODELS, Artifact
+from genesis_pipeline.domain.session import ReviewMode, SessionSpec, SessionStatus
+from genesis_pipeline.domain.stages import Stage
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    session_id: str
+    spec: SessionSpec
+    status: SessionStatus
+    status_reason: str | None
+    correlation_id: str
+    created_at: datetime
+
+    @property
+    def review_mode(self) -> ReviewMode:
+        return self.spec.review_mode
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    id: int
+    session_id: str
+    stage: Stage
+    version: int
+    attempt: int
+    seed: int
+    status: str
+    content: dict[str, Any]
+    upstream_versions: dict[Stage, int]
+    quality_score: float | None
+    model: str
+    prompt_version: str
+    tokens_in: int
+    tokens_out: int
+    latency_ms: float
+    revision_request_id: int | None
+    approved_by: str | None
+    created_at: datetime
+
+    def artifact(self) -> Artifact:
+        return ARTIFACT_MODELS[self.stage].model_validate(self.content)
+
+
+@dataclass(frozen=True)
+class RevisionRequestRecord:
+    id: int
+    session_id: str
+    stage: Stage
+    reason: str
+    instructions: tuple[str, ...]
+    next_attempt: int
+    seed: int
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class GateRecord:
+    gate: str
+    passed: bool
+    score: float
+    threshold: float | None
+    findings: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class StageBrief:
+    """What a stage needs to know before it generates: who asked, which attempt, what to fix."""
+
+    session: SessionRecord
+    stage: Stage
+    version: int
+    attempt: int
+    seed: int
+    passed_versions: dict[Stage, int]
+    revisions: tuple[RevisionRequestRecord, ...] = ()
+    previous: VersionRecord | None = None
+    instructions: tuple[str, ...] = field(default=())
+
+    @property
+    def revision_request_id(self) -> int | None:
+        """The newest revision request this attempt answers (it answers all older ones too)."""
+        return self.revisions[-1].id if self.revisions else None
+
+    @property
+    def basis_key(self) -> str:
+        upstream = ",".join(f"{s.value}={v}" for s, v in sorted(self.passed_versions.items()))
+        request = self.revision_request_id or "-"
+        return f"up[{upstream}]|rr={request}|attempt={self.attempt}|seed={self.seed}"
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """One line of `genesis status`: where a stage of a session stands."""
+
+    stage: Stage
+    versions: int
+    latest: VersionRecord | None
+    passed: VersionRecord | None
+    gates: list[GateRecord]
+    pending_revision: RevisionRequestRecord | None

@@ -1,0 +1,296 @@
+"""Queries and writes per table, all on one connection (the unit of work's or a reader's)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from genesis_pipeline.domain.session import SessionSpec, SessionStatus
+from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.store.records import (
+    GateRecord,
+    RevisionRequestRecord,
+    SessionRecord,
+    VersionRecord,
+)
+from genesis_pipeline.store.tables import (
+    artifact_versions,
+    gate_results,
+    revision_requests,
+    sessions,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes even for timezone-aware columns.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def insert_unless_exists(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) -> bool:
+    """Insert a row unless a unique key already holds it; True when the row is new.
+
+    `ON CONFLICT DO NOTHING` rather than catching IntegrityError: on PostgreSQL a failed
+    statement aborts the whole transaction, and the unit of work must go on.
+    """
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
+    return conn.execute(statement).rowcount == 1
+
+
+class Sessions:
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def add(self, session_id: str, spec: SessionSpec, *, correlation_id: str) -> bool:
+        now = utcnow()
+        return insert_unless_exists(
+            self.conn,
+            sessions,
+            dict(
+                session_id=session_id,
+                **spec.model_dump(mode="json"),
+                status=SessionStatus.ACTIVE.value,
+                correlation_id=correlation_id,
+                created_at=now,
+                updated_at=now,
+            ),
+        )
+
+    def get(self, session_id: str) -> SessionRecord | None:
+        row = (
+            self.conn.execute(sa.select(sessions).where(sessions.c.session_id == session_id))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        spec = SessionSpec.model_validate({k: row[k] for k in SessionSpec.model_fields if k in row})
+        return SessionRecord(
+            session_id=row["session_id"],
+            spec=spec,
+            status=SessionStatus(row["status"]),
+            status_reason=row["status_reason"],
+            correlation_id=row["correlation_id"],
+            created_at=as_utc(row["created_at"]),
+        )
+
+    def set_status(self, session_id: str, status: SessionStatus, reason: str | None = None) -> None:
+        self.conn.execute(
+            sa.update(sessions)
+            .where(sessions.c.session_id == session_id)
+            .values(status=status.value, status_reason=reason, updated_at=utcnow())
+        )
+
+
+def _version(row: sa.RowMapping) -> VersionRecord:
+    return VersionRecord(
+        id=row["id"],
+        session_id=row["session_id"],
+        stage=Stage(row["stage"]),
+        version=row["version"],
+        attempt=row["attempt"],
+        seed=row["seed"],
+        status=row["status"],
+        content=row["content"],
+        upstream_versions={Stage(k): v for k, v in row["upstream_versions"].items()},
+        quality_score=row["quality_score"],
+        model=row["model"],
+        prompt_version=row["prompt_version"],
+        tokens_in=row["tokens_in"],
+        tokens_out=row["tokens_out"],
+        latency_ms=row["latency_ms"],
+        revision_request_id=row["revision_request_id"],
+        approved_by=row["approved_by"],
+        created_at=as_utc(row["created_at"]),
+    )
+
+
+class Artifacts:
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def _latest(self, session_id: str, stage: Stage, *, status: str | None) -> VersionRecord | None:
+        query = sa.select(artifact_versions).where(
+            artifact_versions.c.session_id == session_id,
+            artifact_versions.c.stage == stage.value,
+        )
+        if status is not None:
+            query = query.where(artifact_versions.c.status == status)
+        row = (
+            self.conn.execute(query.order_by(artifact_versions.c.version.desc()).limit(1))
+            .mappings()
+            .first()
+        )
+        return _version(row) if row else None
+
+    def latest(self, session_id: str, stage: Stage) -> VersionRecord | None:
+        return self._latest(session_id, stage, status=None)
+
+    def current_passed(self, session_id: str, stage: Stage) -> VersionRecord | None:
+        return self._latest(session_id, stage, status="passed")
+
+    def by_version(self, session_id: str, stage: Stage, version: int) -> VersionRecord | None:
+        row = (
+            self.conn.execute(
+                sa.select(artifact_versions).where(
+                    artifact_versions.c.session_id == session_id,
+                    artifact_versions.c.stage == stage.value,
+                    artifact_versions.c.version == version,
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return _version(row) if row else None
+
+    def by_basis(self, session_id: str, stage: Stage, basis_key: str) -> VersionRecord | None:
+        row = (
+            self.conn.execute(
+                sa.select(artifact_versions).where(
+                    artifact_versions.c.session_id == session_id,
+                    artifact_versions.c.stage == stage.value,
+                    artifact_versions.c.basis_key == basis_key,
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return _version(row) if row else None
+
+    def count(self, session_id: str, stage: Stage) -> int:
+        return self.conn.execute(
+            sa.select(sa.func.count()).where(
+                artifact_versions.c.session_id == session_id,
+                artifact_versions.c.stage == stage.value,
+            )
+        ).scalar_one()
+
+    def add(self, values: dict[str, Any]) -> bool:
+        return insert_unless_exists(self.conn, artifact_versions, values)
+
+    def set_status(self, version_id: int, status: str, *, approved_by: str | None = None) -> None:
+        values: dict[str, Any] = {"status": status}
+        if approved_by is not None:
+            values.update(approved_by=approved_by, approved_at=utcnow())
+        self.conn.execute(
+            sa.update(artifact_versions).where(artifact_versions.c.id == version_id).values(values)
+        )
+
+
+class Gates:
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def add(self, version_id: int, record: GateRecord) -> bool:
+        return insert_unless_exists(
+            self.conn,
+            gate_results,
+            dict(
+                artifact_version_id=version_id,
+                gate=record.gate,
+                passed=record.passed,
+                score=record.score,
+                threshold=record.threshold,
+                findings=record.findings,
+                created_at=utcnow(),
+            ),
+        )
+
+    def for_version(self, version_id: int) -> list[GateRecord]:
+        rows = self.conn.execute(
+            sa.select(gate_results)
+            .where(gate_results.c.artifact_version_id == version_id)
+            .order_by(gate_results.c.id)
+        ).mappings()
+        return [
+            GateRecord(r["gate"], r["passed"], r["score"], r["threshold"], r["findings"])
+            for r in rows
+        ]
+
+
+def _request(row: sa.RowMapping) -> RevisionRequestRecord:
+    return RevisionRequestRecord(
+        id=row["id"],
+        session_id=row["session_id"],
+        stage=Stage(row["stage"]),
+        reason=row["reason"],
+        instructions=tuple(row["instructions"]),
+        next_attempt=row["next_attempt"],
+        seed=row["seed"],
+        status=row["status"],
+        created_at=as_utc(row["created_at"]),
+    )
+
+
+class Revisions:
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self,
+        *,
+        session_id: str,
+        stage: Stage,
+        reason: str,
+        instructions: tuple[str, ...],
+        next_attempt: int,
+        seed: int,
+        origin_key: str,
+    ) -> bool:
+        return insert_unless_exists(
+            self.conn,
+            revision_requests,
+            dict(
+                session_id=session_id,
+                stage=stage.value,
+                reason=reason,
+                instructions=list(instructions),
+                next_attempt=next_attempt,
+                seed=seed,
+                status="pending",
+                origin_key=origin_key,
+                created_at=utcnow(),
+            ),
+        )
+
+    def pending_for(self, session_id: str, stage: Stage) -> list[RevisionRequestRecord]:
+        """Pending requests of one stage, oldest first: one attempt answers them all."""
+        rows = self.conn.execute(
+            sa.select(revision_requests)
+            .where(
+                revision_requests.c.session_id == session_id,
+                revision_requests.c.stage == stage.value,
+                revision_requests.c.status == "pending",
+            )
+            .order_by(revision_requests.c.id)
+        ).mappings()
+        return [_request(r) for r in rows]
+
+    def pending(self, *, after_id: int, limit: int) -> list[RevisionRequestRecord]:
+        rows = self.conn.execute(
+            sa.select(revision_requests)
+            .where(revision_requests.c.status == "pending", revision_requests.c.id > after_id)
+            .order_by(revision_requests.c.id)
+            .limit(limit)
+        ).mappings()
+        return [_request(r) for r in rows]
+
+    def resolve(self, session_id: str, stage: Stage, *, up_to: int | None) -> None:
+        """Mark the requests a stored version answered; newer ones stay pending for their run."""
+        if up_to is None:
+            return
+        self.conn.execute(
+            sa.update(revision_requests)
+            .where(
+                revision_requests.c.session_id == session_id,
+                revision_requests.c.stage == stage.value,
+                revision_requests.c.status == "pending",
+                revision_requests.c.id <= up_to,
+            )
+            .values(status="done")
+        )

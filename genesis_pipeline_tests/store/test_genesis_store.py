@@ -1,0 +1,110 @@
+import pytest
+
+from genesis_pipeline.domain.session import SessionSpec, SessionStatus
+from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.store.genesis_store import ConcurrentVersionError, UnknownSessionError
+from genesis_pipeline_tests.store.conftest import concept_artifact, outcome_for
+
+PASSED_EVENTS = [
+    "genesis.stage.started",
+    "genesis.agent.task.requested",
+    "genesis.agent.task.completed",
+    "genesis.content.generated",
+    "genesis.quality.check.completed",
+    "genesis.consistency.check.requested",
+    "genesis.consistency.check.completed",
+    "genesis.stage.completed",
+    "genesis.content.approved",
+]
+
+
+def event_types(store, session_id):
+    with store.read() as r:
+        return [e.event_type for e in r.outbox.for_session(session_id)]
+
+
+def test_a_session_is_created_once(store):
+    spec = SessionSpec(premise="A premise")
+    assert store.create_session("s-one", spec, correlation_id="c") is True
+    assert store.create_session("s-one", spec, correlation_id="c") is False
+    assert event_types(store, "s-one") == ["genesis.session.created"]
+
+
+def test_a_passed_draft_is_stored_with_its_events_in_order(store, session_id):
+    outcome = outcome_for(store, session_id, Stage.CONCEPT)
+    record = store.record_outcome(outcome, concept_artifact(), run_id="r1", summary="The Salt Map")
+    assert (record.version, record.attempt, record.status, record.approved_by) == (1, 1, "passed", "auto")
+    assert event_types(store, session_id) == ["genesis.session.created", *PASSED_EVENTS]
+    with store.read() as r:
+        events = r.outbox.for_session(session_id)
+        gates = r.gates.for_version(record.id)
+    assert {e.correlation_id for e in events} == {"corr-1"}
+    assert [g.gate for g in gates] == ["quality", "consistency"]
+    generated = next(e for e in events if e.event_type == "genesis.content.generated")
+    assert generated.payload == {"stage": "concept", "version": 1, "attempt": 1, "summary": "The Salt Map"}
+
+
+def test_recording_the_same_attempt_twice_stores_one_version_and_one_set_of_events(store, session_id):
+    outcome = outcome_for(store, session_id, Stage.CONCEPT)
+    first = store.record_outcome(outcome, concept_artifact(), run_id="r1", summary="s")
+    again = store.record_outcome(outcome, concept_artifact(), run_id="r2", summary="s")
+    assert first.id == again.id
+    with store.read() as r:
+        assert r.artifacts.count(session_id, Stage.CONCEPT) == 1
+    assert len(event_types(store, session_id)) == 1 + len(PASSED_EVENTS)
+
+
+def test_same_version_from_another_basis_is_refused(store, session_id):
+    outcome = outcome_for(store, session_id, Stage.CONCEPT)
+    store.record_outcome(outcome, concept_artifact(), run_id="r1", summary="s")
+    rival = outcome.model_copy(update={"basis_key": "another basis"})
+    with pytest.raises(ConcurrentVersionError):
+        store.record_outcome(rival, concept_artifact(), run_id="r2", summary="s")
+
+
+def test_a_failed_gate_requests_a_revision_that_the_next_attempt_answers(store, session_id):
+    failed = outcome_for(store, session_id, Stage.CONCEPT, quality=False)
+    store.record_outcome(failed, concept_artifact(), run_id="r1", summary="s")
+    assert store.current_passed(session_id, Stage.CONCEPT) is None  # never a failed draft
+
+    brief = store.brief(session_id, Stage.CONCEPT)
+    assert brief.attempt == 2
+    assert brief.instructions == ("Fix candidates[0].hook: placeholder",)
+    assert brief.previous is not None and brief.previous.version == 1
+    assert event_types(store, session_id)[-1] == "genesis.stage.rewrite_requested"
+
+    fixed = outcome_for(store, session_id, Stage.CONCEPT)
+    record = store.record_outcome(fixed, concept_artifact("Second"), run_id="r2", summary="s")
+    assert (record.version, record.attempt, record.revision_request_id) == (2, 2, brief.revision_request_id)
+    with store.read() as r:
+        assert r.revisions.pending_for(session_id, Stage.CONCEPT) == []
+    assert store.current_passed(session_id, Stage.CONCEPT).version == 2  # type: ignore[union-attr]
+
+
+def test_the_last_attempt_failing_fails_the_stage_and_flags_the_session(store, session_id):
+    for _ in range(2):  # max_attempts=2
+        outcome = outcome_for(store, session_id, Stage.CONCEPT, consistency=False)
+        store.record_outcome(outcome, concept_artifact(), run_id="r", summary="s")
+    with store.read() as r:
+        session = r.sessions.get(session_id)
+        assert r.revisions.pending_for(session_id, Stage.CONCEPT) == []
+        failed = [e for e in r.outbox.for_session(session_id) if e.event_type == "genesis.stage.failed"]
+    assert session is not None and session.status is SessionStatus.NEEDS_ATTENTION
+    assert "consistency" in (session.status_reason or "")
+    assert [e.payload["attempts"] for e in failed] == [2]
+
+
+def test_a_unit_of_work_that_is_not_committed_leaves_nothing(store, session_id):
+    with pytest.raises(RuntimeError), store.unit_of_work() as uow:
+        uow.sessions.add("s-rolled-back", SessionSpec(premise="p"), correlation_id="c")
+        raise RuntimeError("crash before commit")
+    with store.unit_of_work() as uow:
+        uow.sessions.add("s-uncommitted", SessionSpec(premise="p"), correlation_id="c")
+    with store.read() as r:
+        assert r.sessions.get("s-rolled-back") is None
+        assert r.sessions.get("s-uncommitted") is None
+
+
+def test_brief_of_an_unknown_session_says_so(store):
+    with pytest.raises(UnknownSessionError, match="nope-1"):
+        store.brief("nope-1", Stage.CONCEPT)
