@@ -49,6 +49,7 @@ def run_stage(
             f"session {brief.session.session_id} is {brief.session.status}; not generating {stage}",
             allow_retries=False,
         )
+    previous = _as_generated(stage, brief.previous.artifact()) if brief.previous else None
     request = StageRequest(
         session_id=brief.session.session_id,
         stage=stage,
@@ -59,11 +60,11 @@ def run_stage(
             brief.session.spec,
             upstream,
             brief.instructions,
-            brief.previous.artifact() if brief.previous else None,
+            previous,
         ),
         output_model=GENERATED_MODELS[stage],
         instructions=brief.instructions,
-        previous=brief.previous.artifact() if brief.previous else None,
+        previous=previous,
         seed=brief.seed,
     )
     started_at = datetime.now(UTC)
@@ -118,6 +119,12 @@ def _generate(generator: GeneratorResource, request: StageRequest) -> Generation
         ) from error
 
 
+def _as_generated(stage: Stage, artifact: Artifact) -> Artifact:
+    """A stored artifact as the generator writes it (the bible without its version table)."""
+    model = GENERATED_MODELS[stage]
+    return model.model_validate(artifact.model_dump(include=set(model.model_fields)))
+
+
 def _finish(stage: Stage, generated: Artifact, brief: StageBrief) -> Artifact:
     """The bible's version table comes from the store, never from a model."""
     if stage is Stage.STORY_BIBLE:
@@ -138,6 +145,9 @@ def _metadata(
         "tokens_out": outcome.tokens_out,
         "latency_ms": round(outcome.latency_ms, 2),
         "gates": outcome.decision.step.value,
+        # Dagster records a partitioned input's data version as a hash; this says it plainly.
+        "built_from": ", ".join(f"{s.value} v{n}" for s, n in outcome.upstream_versions.items())
+        or "the premise",
         "preview": dg.MetadataValue.md(render_artifact_markdown(stage, artifact)),
         OUTCOME_METADATA_KEY: dg.MetadataValue.json(outcome.model_dump(mode="json")),
     }

@@ -1,0 +1,1 @@
+"""A deterministic, network-free generator that writes every stage from word tables."""
