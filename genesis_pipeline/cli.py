@@ -58,7 +58,9 @@ def run(
     from genesis_pipeline.domain.session import SessionSpec, check_session_id
 
     try:
-        spec = SessionSpec(premise=premise, genre=genre, audience=audience, max_attempts=max_attempts)
+        spec = SessionSpec(
+            premise=premise, genre=genre, audience=audience, max_attempts=max_attempts
+        )
         if session_id is not None:
             check_session_id(session_id)
     except (ValidationError, ValueError) as error:
@@ -114,8 +116,10 @@ def status(session_id: str) -> None:
         session = r.sessions.get(session_id)
     if session is None:
         fail_usage(f"no session {session_id!r} in the genesis store")
-    console.print(f"session [bold]{session_id}[/]: {session.status}"
-                  + (f" ({session.status_reason})" if session.status_reason else ""))
+    console.print(
+        f"session [bold]{session_id}[/]: {session.status}"
+        + (f" ({session.status_reason})" if session.status_reason else "")
+    )
     console.print(stage_table(store.stage_rows(session_id), title=session.spec.premise[:80]))
 
 
@@ -180,7 +184,9 @@ def upgrade() -> None:
         before, after = migrate.upgrade(engine)
     except Exception as error:  # a driver error: show its one line, not the traceback
         fail_usage(f"cannot migrate {engine.url.render_as_string()}: {error}".splitlines()[0])
-    console.print(f"genesis store at {engine.url.render_as_string()}: {before or 'empty'} → {after}")
+    console.print(
+        f"genesis store at {engine.url.render_as_string()}: {before or 'empty'} → {after}"
+    )
 
 
 @main.command()

@@ -10,12 +10,13 @@ from typing import Any
 
 import dagster as dg
 
+from genesis_pipeline.automation.failures import record_failures, stage_failures
 from genesis_pipeline.automation.revision_planner import RevisionRun, plan_revision_runs
 from genesis_pipeline.domain.events import EventType
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER
 from genesis_pipeline.stages.all_stages import STAGE_ASSETS
-from genesis_pipeline.stages.partitions import genesis_sessions
+from genesis_pipeline.stages.partitions import GENESIS_SESSION_PARTITIONS
 from genesis_pipeline.store.genesis_store import GenesisStore
 
 
@@ -49,7 +50,7 @@ def run_session(
     store: GenesisStore = resources["genesis_store"].store
     if not store.create_session(session_id, spec, correlation_id=str(uuid.uuid4())):
         raise SessionExistsError(f"session {session_id!r} already exists")
-    instance.add_dynamic_partitions(genesis_sessions.name, [session_id])
+    instance.add_dynamic_partitions(GENESIS_SESSION_PARTITIONS, [session_id])
     result = SessionRun(session_id=session_id, status=SessionStatus.ACTIVE)
     planned = [RevisionRun(session_id, STAGE_ORDER, (0,), spec.priority)]
     # Each revision run answers at least one request and attempts are bounded per stage,
@@ -70,10 +71,14 @@ def run_session(
         result.run_ids.append(outcome.run_id)
         if on_run is not None:
             on_run(run, outcome)
-        if not outcome.success and not _failed_only_on_gates(outcome):
-            break  # a generator or storage error that retries could not fix
+        failures = stage_failures(outcome.all_events)
+        if failures:  # a generator or storage error that retries could not fix
+            record_failures(store, session_id, failures, run_id=outcome.run_id)
+            break
         with store.read() as r:
-            pending = [p for p in r.revisions.pending(after_id=0, limit=100) if p.session_id == session_id]
+            pending = [
+                p for p in r.revisions.pending(after_id=0, limit=100) if p.session_id == session_id
+            ]
             session = r.sessions.get(session_id)
         assert session is not None
         planned = plan_revision_runs(pending, {session_id: session})
@@ -87,14 +92,3 @@ def run_session(
     if completed:
         result.bible_location = str(completed[-1].payload.get("bible_location"))
     return result
-
-
-def _failed_only_on_gates(outcome: dg.ExecuteInProcessResult) -> bool:
-    """A run that failed because a blocking gate failed (expected: a revision follows)."""
-    failures = [e for e in outcome.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
-    return all(
-        e.step_failure_data is not None
-        and e.step_failure_data.error is not None
-        and e.step_failure_data.error.cls_name == "DagsterAssetCheckFailedError"
-        for e in failures
-    )

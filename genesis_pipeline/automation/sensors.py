@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from genesis_pipeline.automation.failures import record_failures, stage_failures
 from genesis_pipeline.automation.jobs import genesis_session_job
 from genesis_pipeline.automation.revision_planner import plan_revision_runs
 from genesis_pipeline.store.resources import GenesisStoreResource
@@ -52,3 +53,22 @@ genesis_automation_sensor = dg.AutomationConditionSensorDefinition(
         "blocking gates (also after a re-materialization started by hand in the UI)."
     ),
 )
+
+
+@dg.run_failure_sensor(
+    name="genesis_stage_failure_sensor",
+    minimum_interval_seconds=5,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Records `stage.failed` (and marks the session as needing attention) when a stage "
+        "fails with an error that retries could not fix; failed gates are left to revisions."
+    ),
+)
+def genesis_stage_failure_sensor(
+    context: dg.RunFailureSensorContext, genesis_store: GenesisStoreResource
+) -> None:
+    session_id = context.dagster_run.tags.get("dagster/partition")
+    if session_id is None:
+        return
+    failures = stage_failures(event for event in context.get_step_failure_events())
+    record_failures(genesis_store.store, session_id, failures, run_id=context.dagster_run.run_id)

@@ -2,4 +2,5 @@
 
 import dagster as dg
 
-genesis_sessions = dg.DynamicPartitionsDefinition(name="genesis_session")
+GENESIS_SESSION_PARTITIONS = "genesis_session"
+genesis_sessions = dg.DynamicPartitionsDefinition(name=GENESIS_SESSION_PARTITIONS)

@@ -137,7 +137,7 @@ class GenesisStore:
         summary: str,
         export_bible: BibleExport | None = None,
     ) -> VersionRecord:
-        """Store a draft, its verdicts, what they decided, and every event announcing it: one fact."""
+        """Store a draft, its verdicts, their decision and every event announcing it: one fact."""
         with self.unit_of_work() as uow:
             session = uow.sessions.get(outcome.session_id)
             if session is None:
@@ -223,6 +223,32 @@ class GenesisStore:
                 uow.outbox.add(event, fact_key=fact_key)
             uow.commit()
             return existing
+
+    def record_stage_failure(
+        self, session_id: str, stage: Stage, *, error_class: str, message: str, run_id: str
+    ) -> None:
+        """A permanent error in a stage: `stage.failed`, and the session needs attention."""
+        with self.unit_of_work() as uow:
+            session = uow.sessions.get(session_id)
+            if session is None:
+                return
+            latest = uow.artifacts.latest(session_id, stage)
+            event = new_event(
+                EventType.STAGE_FAILED,
+                session_id=session_id,
+                correlation_id=session.correlation_id,
+                payload={
+                    "stage": stage.value,
+                    "attempts": latest.attempt if latest else 0,
+                    "error_class": error_class,
+                    "message": message[:2000],
+                    "run_id": run_id,
+                },
+            )
+            if uow.outbox.add(event, fact_key=f"stage.failed:{run_id}:{stage.value}"):
+                reason = f"{stage} failed: {message.splitlines()[0][:300]}"
+                uow.sessions.set_status(session_id, SessionStatus.NEEDS_ATTENTION, reason)
+            uow.commit()
 
     def bible_document(self, session_id: str) -> BibleDocument:
         """The bible of the session's current passed `story_bible`, as exported."""

@@ -14,7 +14,9 @@ def session(session_id: str, status=SessionStatus.ACTIVE, priority=0) -> Session
 
 
 def request(request_id: int, session_id: str, stage: Stage) -> RevisionRequestRecord:
-    return RevisionRequestRecord(request_id, session_id, stage, "quality", ("Fix x: y",), 2, 0, "pending", NOW)
+    return RevisionRequestRecord(
+        request_id, session_id, stage, "quality", ("Fix x: y",), 2, 0, "pending", NOW
+    )
 
 
 def test_one_run_per_session_from_the_earliest_stage_asked_for():
@@ -23,7 +25,12 @@ def test_one_run_per_session_from_the_earliest_stage_asked_for():
         {"s-a": session("s-a")},
     )
     assert len(runs) == 1
-    assert runs[0].stages == (Stage.WORLDVIEW, Stage.CHARACTERS, Stage.PLOT_OUTLINE, Stage.STORY_BIBLE)
+    assert runs[0].stages == (
+        Stage.WORLDVIEW,
+        Stage.CHARACTERS,
+        Stage.PLOT_OUTLINE,
+        Stage.STORY_BIBLE,
+    )
     assert runs[0].request_ids == (7, 9)
     assert runs[0].run_key == "revision:s-a:7"
     assert runs[0].tags["genesis/session"] == "s-a"
@@ -32,7 +39,9 @@ def test_one_run_per_session_from_the_earliest_stage_asked_for():
 def test_a_request_arriving_later_keeps_the_run_key_of_the_oldest_pending_one():
     sessions = {"s-a": session("s-a")}
     first = plan_revision_runs([request(7, "s-a", Stage.STORY)], sessions)
-    later = plan_revision_runs([request(7, "s-a", Stage.STORY), request(8, "s-a", Stage.CONCEPT)], sessions)
+    later = plan_revision_runs(
+        [request(7, "s-a", Stage.STORY), request(8, "s-a", Stage.CONCEPT)], sessions
+    )
     assert first[0].run_key == later[0].run_key
     assert later[0].stages[0] is Stage.CONCEPT
 
@@ -49,6 +58,8 @@ def test_paused_cancelled_and_unknown_sessions_are_held_back():
 
 def test_higher_priority_sessions_come_first_and_carry_their_priority_tag():
     sessions = {"s-low": session("s-low", priority=-5), "s-high": session("s-high", priority=7)}
-    runs = plan_revision_runs([request(1, "s-low", Stage.STORY), request(2, "s-high", Stage.STORY)], sessions)
+    runs = plan_revision_runs(
+        [request(1, "s-low", Stage.STORY), request(2, "s-high", Stage.STORY)], sessions
+    )
     assert [r.session_id for r in runs] == ["s-high", "s-low"]
     assert runs[0].tags["dagster/priority"] == "7"

@@ -46,7 +46,9 @@ def test_a_session_runs_all_six_gated_stages_and_exports_its_bible(run, instance
 
 def test_assets_report_store_versions_as_data_versions_with_their_inputs(run, instance):
     run()
-    record = instance.get_latest_data_version_record(dg.AssetKey("plot_outline"), partition_key="harbor-01")  # type: ignore[attr-defined]
+    record = instance.get_latest_data_version_record(
+        dg.AssetKey("plot_outline"), partition_key="harbor-01"
+    )  # type: ignore[attr-defined]
     assert record is not None
     tags = record.asset_materialization.tags  # type: ignore[union-attr]
     assert tags["dagster/data_version"] == "v1"
@@ -54,7 +56,16 @@ def test_assets_report_store_versions_as_data_versions_with_their_inputs(run, in
     assert tags["dagster/input_data_version/characters"] == hashlib.sha256(b"v1").hexdigest()
     metadata = record.asset_materialization.metadata  # type: ignore[union-attr]
     assert metadata["built_from"].value == "story v1, worldview v1, characters v1"
-    for key in ("attempt", "quality_score", "model", "prompt_version", "tokens_in", "tokens_out", "latency_ms", "preview"):
+    for key in (
+        "attempt",
+        "quality_score",
+        "model",
+        "prompt_version",
+        "tokens_in",
+        "tokens_out",
+        "latency_ms",
+        "preview",
+    ):
         assert key in metadata, key
 
 
@@ -72,7 +83,11 @@ def test_first_drafts_with_flaws_are_rewritten_until_their_gates_pass(run):
     story = store.current_passed("harbor-01", Stage.STORY)
     assert story is not None and story.upstream_versions == {Stage.CONCEPT: 2}
 
-    rewrites = [e for e in events(resources, "harbor-01") if e.event_type == "genesis.stage.rewrite_requested"]
+    rewrites = [
+        e
+        for e in events(resources, "harbor-01")
+        if e.event_type == "genesis.stage.rewrite_requested"
+    ]
     assert [e.payload["stage"] for e in rewrites] == [s.value for s in STAGE_ORDER]
     assert all(e.payload["next_attempt"] == 2 and e.payload["instructions"] for e in rewrites)
 

@@ -18,7 +18,8 @@ def store(tmp_path) -> GenesisStore:
 @pytest.fixture
 def session_id(store: GenesisStore) -> str:
     store.create_session(
-        "harbor-01", SessionSpec(premise="A lighthouse keeper finds a map", max_attempts=2),
+        "harbor-01",
+        SessionSpec(premise="A lighthouse keeper finds a map", max_attempts=2),
         correlation_id="corr-1",
     )
     return "harbor-01"
@@ -26,18 +27,28 @@ def session_id(store: GenesisStore) -> str:
 
 def concept_artifact(title: str = "The Salt Map") -> Concept:
     candidate = ConceptCandidate(
-        title=title, hook="A keeper on Gull Rock finds a map drawn in salt.", genre="mystery",
+        title=title,
+        hook="A keeper on Gull Rock finds a map drawn in salt.",
+        genre="mystery",
         themes=["memory"],
     )
     other = candidate.model_copy(update={"title": title + " II"})
     return Concept(candidates=[candidate, other], selected=0, rationale="It names the stakes.")
 
 
-def verdicts(stage: Stage, *, quality: bool = True, consistency: bool = True) -> tuple[GateVerdict, ...]:
+def verdicts(
+    stage: Stage, *, quality: bool = True, consistency: bool = True
+) -> tuple[GateVerdict, ...]:
     def verdict(gate: GateName, passed: bool) -> GateVerdict:
         findings = () if passed else (Finding(field="candidates[0].hook", problem="placeholder"),)
-        return GateVerdict(gate=gate, stage=stage, passed=passed, score=0.9 if passed else 0.4,
-                           threshold=0.75 if gate is GateName.QUALITY else None, findings=findings)
+        return GateVerdict(
+            gate=gate,
+            stage=stage,
+            passed=passed,
+            score=0.9 if passed else 0.4,
+            threshold=0.75 if gate is GateName.QUALITY else None,
+            findings=findings,
+        )
 
     return (verdict(GateName.QUALITY, quality), verdict(GateName.CONSISTENCY, consistency))
 
@@ -47,10 +58,20 @@ def outcome_for(store: GenesisStore, session_id: str, stage: Stage, **gates: boo
     brief = store.brief(session_id, stage)
     found = verdicts(stage, **gates)
     return StageOutcome(
-        session_id=session_id, stage=stage, version=brief.version, attempt=brief.attempt,
-        seed=brief.seed, basis_key=brief.basis_key, upstream_versions=brief.passed_versions,
-        revision_request_id=brief.revision_request_id, model="test", prompt_version="t-v1",
-        tokens_in=10, tokens_out=20, latency_ms=1.5, started_at=datetime.now(UTC),
+        session_id=session_id,
+        stage=stage,
+        version=brief.version,
+        attempt=brief.attempt,
+        seed=brief.seed,
+        basis_key=brief.basis_key,
+        upstream_versions=brief.passed_versions,
+        revision_request_id=brief.revision_request_id,
+        model="test",
+        prompt_version="t-v1",
+        tokens_in=10,
+        tokens_out=20,
+        latency_ms=1.5,
+        started_at=datetime.now(UTC),
         verdicts=found,
         decision=decide(found, attempt=brief.attempt, max_attempts=brief.session.spec.max_attempts),
     )

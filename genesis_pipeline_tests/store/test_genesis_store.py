@@ -33,7 +33,12 @@ def test_a_session_is_created_once(store):
 def test_a_passed_draft_is_stored_with_its_events_in_order(store, session_id):
     outcome = outcome_for(store, session_id, Stage.CONCEPT)
     record = store.record_outcome(outcome, concept_artifact(), run_id="r1", summary="The Salt Map")
-    assert (record.version, record.attempt, record.status, record.approved_by) == (1, 1, "passed", "auto")
+    assert (record.version, record.attempt, record.status, record.approved_by) == (
+        1,
+        1,
+        "passed",
+        "auto",
+    )
     assert event_types(store, session_id) == ["genesis.session.created", *PASSED_EVENTS]
     with store.read() as r:
         events = r.outbox.for_session(session_id)
@@ -41,10 +46,17 @@ def test_a_passed_draft_is_stored_with_its_events_in_order(store, session_id):
     assert {e.correlation_id for e in events} == {"corr-1"}
     assert [g.gate for g in gates] == ["quality", "consistency"]
     generated = next(e for e in events if e.event_type == "genesis.content.generated")
-    assert generated.payload == {"stage": "concept", "version": 1, "attempt": 1, "summary": "The Salt Map"}
+    assert generated.payload == {
+        "stage": "concept",
+        "version": 1,
+        "attempt": 1,
+        "summary": "The Salt Map",
+    }
 
 
-def test_recording_the_same_attempt_twice_stores_one_version_and_one_set_of_events(store, session_id):
+def test_recording_the_same_attempt_twice_stores_one_version_and_one_set_of_events(
+    store, session_id
+):
     outcome = outcome_for(store, session_id, Stage.CONCEPT)
     first = store.record_outcome(outcome, concept_artifact(), run_id="r1", summary="s")
     again = store.record_outcome(outcome, concept_artifact(), run_id="r2", summary="s")
@@ -75,7 +87,11 @@ def test_a_failed_gate_requests_a_revision_that_the_next_attempt_answers(store, 
 
     fixed = outcome_for(store, session_id, Stage.CONCEPT)
     record = store.record_outcome(fixed, concept_artifact("Second"), run_id="r2", summary="s")
-    assert (record.version, record.attempt, record.revision_request_id) == (2, 2, brief.revision_request_id)
+    assert (record.version, record.attempt, record.revision_request_id) == (
+        2,
+        2,
+        brief.revision_request_id,
+    )
     with store.read() as r:
         assert r.revisions.pending_for(session_id, Stage.CONCEPT) == []
     assert store.current_passed(session_id, Stage.CONCEPT).version == 2  # type: ignore[union-attr]
@@ -88,7 +104,9 @@ def test_the_last_attempt_failing_fails_the_stage_and_flags_the_session(store, s
     with store.read() as r:
         session = r.sessions.get(session_id)
         assert r.revisions.pending_for(session_id, Stage.CONCEPT) == []
-        failed = [e for e in r.outbox.for_session(session_id) if e.event_type == "genesis.stage.failed"]
+        failed = [
+            e for e in r.outbox.for_session(session_id) if e.event_type == "genesis.stage.failed"
+        ]
     assert session is not None and session.status is SessionStatus.NEEDS_ATTENTION
     assert "consistency" in (session.status_reason or "")
     assert [e.payload["attempts"] for e in failed] == [2]

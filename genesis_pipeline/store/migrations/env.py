@@ -1,6 +1,7 @@
 """Alembic environment: run by `genesis db upgrade` and on first use of a SQLite store."""
 
 from alembic import context
+from sqlalchemy import Connection
 
 from genesis_pipeline.store.engine import make_engine
 from genesis_pipeline.store.tables import metadata
@@ -9,7 +10,7 @@ config = context.config
 connection = config.attributes.get("connection")
 
 
-def run_with(connection_: object) -> None:
+def run_with(connection_: Connection) -> None:
     context.configure(
         connection=connection_,
         target_metadata=metadata,

@@ -1,0 +1,47 @@
+"""Stage failures that no revision can answer: a generator or storage error that retries did
+not fix. Both the run-failure sensor and `genesis run` record them as `stage.failed`."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import dagster as dg
+
+from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.store.genesis_store import GenesisStore
+
+GATE_FAILURE = "DagsterAssetCheckFailedError"  # answered by a revision run instead
+STAGE_IDS = frozenset(stage.value for stage in Stage)
+
+
+@dataclass(frozen=True)
+class StageFailure:
+    stage: Stage
+    error_class: str
+    message: str
+
+
+def stage_failures(events: Iterable[dg.DagsterEvent]) -> list[StageFailure]:
+    failures = []
+    for event in events:
+        if event.event_type != dg.DagsterEventType.STEP_FAILURE or event.step_key not in STAGE_IDS:
+            continue
+        error = event.step_failure_data.error if event.step_failure_data else None
+        if error is None or error.cls_name == GATE_FAILURE:
+            continue
+        failures.append(
+            StageFailure(Stage(event.step_key), error.cls_name or "Error", error.message.strip())
+        )
+    return failures
+
+
+def record_failures(
+    store: GenesisStore, session_id: str, failures: list[StageFailure], *, run_id: str
+) -> None:
+    for failure in failures:
+        store.record_stage_failure(
+            session_id,
+            failure.stage,
+            error_class=failure.error_class,
+            message=failure.message,
+            run_id=run_id,
+        )

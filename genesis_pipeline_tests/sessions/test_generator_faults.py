@@ -1,0 +1,102 @@
+"""Transient generator faults are retried by the RetryPolicy; malformed output fails clearly."""
+
+import dagster as dg
+
+from genesis_pipeline.domain.session import SessionSpec
+from genesis_pipeline.generation.port import MalformedOutputError, TransientGenerationError
+from genesis_pipeline.generation.resources import GeneratorResource
+from genesis_pipeline.stages.all_stages import STAGE_ASSETS
+from genesis_pipeline.stages.partitions import genesis_sessions
+
+CALLS: dict[str, int] = {}
+
+
+class FlakyGenerator(GeneratorResource):
+    """Times out on the first call for each stage, then answers."""
+
+    def generate(self, request):  # type: ignore[no-untyped-def]
+        CALLS[request.stage] = CALLS.get(request.stage, 0) + 1
+        if CALLS[request.stage] == 1:
+            raise TransientGenerationError("timeout after 60 s")
+        return super().generate(request)
+
+
+class GarbledGenerator(GeneratorResource):
+    def generate(self, request):  # type: ignore[no-untyped-def]
+        CALLS[request.stage] = CALLS.get(request.stage, 0) + 1
+        raise MalformedOutputError("structure: List should have at least 3 items (after 3 tries)")
+
+
+def materialize_concept(instance, make_resources, generator):
+    resources = make_resources(generator)
+    resources["genesis_store"].store.create_session(
+        "flaky-01",
+        SessionSpec(premise="A bell founder hears a bell no one rang"),
+        correlation_id="c",
+    )
+    instance.add_dynamic_partitions(genesis_sessions.name, ["flaky-01"])
+    return dg.materialize(
+        STAGE_ASSETS,
+        selection=["concept"],
+        partition_key="flaky-01",
+        instance=instance,
+        resources=resources,
+        raise_on_error=False,
+    )
+
+
+def test_a_transient_error_is_retried_and_the_stage_succeeds(instance, make_resources):
+    CALLS.clear()
+    result = materialize_concept(instance, make_resources, FlakyGenerator(provider="offline"))
+    assert result.success
+    assert CALLS == {"concept": 2}
+    retries = [
+        e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_UP_FOR_RETRY
+    ]
+    assert len(retries) == 1
+
+
+def test_malformed_output_fails_the_stage_without_retrying(instance, make_resources):
+    CALLS.clear()
+    result = materialize_concept(instance, make_resources, GarbledGenerator(provider="offline"))
+    assert not result.success
+    assert CALLS == {"concept": 1}
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
+    assert "structure: List should have at least 3 items" in str(failure.step_failure_data.error)  # type: ignore[union-attr]
+
+
+def test_a_permanent_error_fails_the_stage_and_flags_the_session(run):
+    CALLS.clear()
+    result, resources = run(generator=GarbledGenerator(provider="offline"))
+    assert result.status.value == "needs_attention"
+    with resources["genesis_store"].store.read() as r:
+        failed = [
+            e for e in r.outbox.for_session("harbor-01") if e.event_type == "genesis.stage.failed"
+        ]
+        session = r.sessions.get("harbor-01")
+    assert [(e.payload["stage"], e.payload["error_class"]) for e in failed] == [
+        ("concept", "Failure")
+    ]
+    assert "at least 3 items" in failed[0].payload["message"]
+    assert session is not None and "concept failed" in (session.status_reason or "")
+
+
+def test_the_failure_sensor_records_a_permanent_error_of_a_daemon_run(instance, make_resources):
+    from genesis_pipeline.automation.sensors import genesis_stage_failure_sensor
+
+    CALLS.clear()
+    result = materialize_concept(instance, make_resources, GarbledGenerator(provider="offline"))
+    resources = make_resources()
+    context = dg.build_run_status_sensor_context(
+        sensor_name="genesis_stage_failure_sensor",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=result.get_run_failure_event(),
+        resources={"genesis_store": resources["genesis_store"]},
+    ).for_run_failure()
+    genesis_stage_failure_sensor(context)
+    with resources["genesis_store"].store.read() as r:
+        failed = [
+            e for e in r.outbox.for_session("flaky-01") if e.event_type == "genesis.stage.failed"
+        ]
+    assert [e.payload["stage"] for e in failed] == ["concept"]
