@@ -25,6 +25,9 @@ def fail_usage(message: str) -> NoReturn:
 def ensure_dagster_home() -> Path:
     home = dagster_home()
     home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():  # outside the project folder: Dagster's defaults, said explicitly
+        config.write_text("# Created by `genesis`: Dagster's default SQLite instance.\n")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -84,12 +87,17 @@ def run(
     def progress(planned, outcome) -> None:  # type: ignore[no-untyped-def]
         stages = ", ".join(s.value for s in planned.stages)
         state = "ok" if outcome.success else "a gate failed → revision"
-        console.print(f"  run {outcome.run_id[:8]} [{stages}]: {state}")
+        console.print(f"  run {outcome.run_id[:8]} ({stages}): {state}", highlight=False)
 
     with dg.DagsterInstance.get() as instance:
         try:
             result = run_session(
-                session_id, spec, instance=instance, resources=resources, on_run=progress
+                session_id,
+                spec,
+                instance=instance,
+                resources=resources,
+                on_run=progress,
+                log_level="CRITICAL",  # progress lines say what happened; the UI has the logs
             )
         except SessionExistsError as error:
             fail_usage(str(error))

@@ -46,6 +46,7 @@ def run_session(
     instance: dg.DagsterInstance,
     resources: Mapping[str, Any],
     on_run: Callable[[RevisionRun, dg.ExecuteInProcessResult], None] | None = None,
+    log_level: str = "DEBUG",
 ) -> SessionRun:
     store: GenesisStore = resources["genesis_store"].store
     if not store.create_session(session_id, spec, correlation_id=str(uuid.uuid4())):
@@ -67,6 +68,7 @@ def run_session(
             resources=resources,
             tags={"genesis/session": session_id, "dagster/priority": str(spec.priority)},
             raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
         result.run_ids.append(outcome.run_id)
         if on_run is not None:
