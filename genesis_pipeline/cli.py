@@ -27,7 +27,9 @@ def ensure_dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():  # outside the project folder: Dagster's defaults, said explicitly
-        config.write_text("# Created by `genesis`: Dagster's default SQLite instance.\n")
+        config.write_text(
+            "# Created by `genesis`: Dagster's default SQLite instance.\ntelemetry:\n  enabled: false\n"
+        )
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
