@@ -28,7 +28,7 @@ def ensure_dagster_home() -> Path:
     config = home / "dagster.yaml"
     if not config.exists():  # outside the project folder: Dagster's defaults, said explicitly
         config.write_text(
-            "# Created by `genesis`: Dagster's default SQLite instance.\ntelemetry:\n  enabled: false\n"
+            "# Created by `genesis`: the default SQLite instance.\ntelemetry:\n  enabled: false\n"
         )
     os.environ["DAGSTER_HOME"] = str(home)
     return home
