@@ -50,7 +50,7 @@ class GeneratorResource(dg.ConfigurableResource):
     def _build_openai(self, settings: GenesisSettings) -> Generator:
         from genesis_pipeline.generation.openai_provider import OpenAIGenerator
         from genesis_pipeline.generation.token_bucket import SharedTokenBucket
-        from genesis_pipeline.store.genesis_store import shared_engine
+        from genesis_pipeline.store.engine import shared_engine
 
         base_url = self.base_url or settings.llm_base_url
         model = self.model or settings.llm_model

@@ -1,5 +1,6 @@
 """Engines for the genesis store: SQLite for one machine, PostgreSQL in production."""
 
+import threading
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,3 +42,21 @@ def make_engine(url: str) -> sa.Engine:
 
 def is_sqlite(engine: sa.Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+_engines: dict[str, sa.Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def shared_engine(url: str) -> sa.Engine:
+    """One engine (and pool) per database per process; SQLite stores are migrated on first use."""
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = make_engine(url)
+            from genesis_pipeline.store import migrate  # migrate imports this module
+
+            if is_sqlite(engine) and migrate.current_revision(engine) != migrate.head_revision():
+                migrate.upgrade(engine)
+            _engines[url] = engine
+        return engine

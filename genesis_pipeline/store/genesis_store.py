@@ -1,10 +1,7 @@
 """The genesis store: sessions, artifact versions, gate results, revision requests, outbox."""
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-
-import sqlalchemy as sa
 
 from genesis_pipeline.domain.artifacts import Artifact
 from genesis_pipeline.domain.bible import BibleDocument
@@ -12,8 +9,7 @@ from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.domain.outcome import NextStep, StageOutcome
 from genesis_pipeline.domain.session import ReviewMode, SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import STAGE_INPUTS, STAGE_ORDER, Stage
-from genesis_pipeline.store import migrate
-from genesis_pipeline.store.engine import is_sqlite, make_engine
+from genesis_pipeline.store.engine import shared_engine
 from genesis_pipeline.store.records import GateRecord, StageBrief, StageRow, VersionRecord
 from genesis_pipeline.store.repositories import utcnow
 from genesis_pipeline.store.stage_facts import outcome_events
@@ -32,22 +28,6 @@ class IncompleteSessionError(LookupError):
 
 class ConcurrentVersionError(RuntimeError):
     """Another run stored this version number from a different basis; retrying is safe."""
-
-
-_engines: dict[str, sa.Engine] = {}
-_engines_lock = threading.Lock()
-
-
-def shared_engine(url: str) -> sa.Engine:
-    """One engine (and pool) per database per process; SQLite stores are migrated on first use."""
-    with _engines_lock:
-        engine = _engines.get(url)
-        if engine is None:
-            engine = make_engine(url)
-            if is_sqlite(engine) and migrate.current_revision(engine) != migrate.head_revision():
-                migrate.upgrade(engine)
-            _engines[url] = engine
-        return engine
 
 
 class GenesisStore:
