@@ -18,6 +18,15 @@ class GenesisSettings(BaseSettings):
     database_url: str = ""
     kafka_bootstrap: str = "127.0.0.1:9092"
     topic_prefix: str = ""
+    # Production clusters: SASL/TLS. The local broker needs none of it.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    kafka_ssl_cafile: str | None = None
+    # Production Kafka supports the idempotent producer; the local Tansu broker does not.
+    kafka_idempotence: bool = True
+    kafka_timeout_s: float = Field(default=10.0, gt=0)
     llm_provider: Literal["offline", "openai"] = "offline"
     llm_base_url: str | None = None
     llm_api_key: str | None = None

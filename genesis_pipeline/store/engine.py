@@ -60,3 +60,11 @@ def shared_engine(url: str) -> sa.Engine:
                 migrate.upgrade(engine)
             _engines[url] = engine
         return engine
+
+
+def dispose_shared_engine(url: str) -> None:
+    """Close the pooled connections of a store (tests dropping their database)."""
+    with _engines_lock:
+        engine = _engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()

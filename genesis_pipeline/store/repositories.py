@@ -39,7 +39,9 @@ def insert_unless_exists(conn: sa.Connection, table: sa.Table, values: dict[str,
     """
     dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
     statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
-    return conn.execute(statement).rowcount == 1
+    # RETURNING rather than rowcount: psycopg reports -1 for an INSERT with implicit RETURNING.
+    inserted = conn.execute(statement.returning(sa.literal_column("1"))).first()
+    return inserted is not None
 
 
 class Sessions:

@@ -1,0 +1,65 @@
+"""Real components for the tests: the Tansu broker and the machine's PostgreSQL."""
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from genesis_pipeline.messaging.kafka import KafkaConfig
+from genesis_pipeline.messaging.local_broker import LocalBroker
+from genesis_pipeline.messaging.topics import Topic
+from genesis_pipeline.store import migrate
+from genesis_pipeline.store.engine import dispose_shared_engine, make_engine
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "GENESIS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """GENESIS_KAFKA_BOOTSTRAP when set, else a Tansu broker on a free loopback port."""
+    configured = os.environ.get("GENESIS_KAFKA_BOOTSTRAP")
+    if configured:
+        yield configured
+        return
+    with LocalBroker() as broker:
+        yield broker.bootstrap
+
+
+@pytest.fixture
+def kafka(kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> KafkaConfig:
+    """Kafka with the four topics under a prefix of this test's own, also set in the env."""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    monkeypatch.setenv("GENESIS_KAFKA_BOOTSTRAP", kafka_bootstrap)
+    monkeypatch.setenv("GENESIS_TOPIC_PREFIX", prefix)
+    monkeypatch.setenv("GENESIS_KAFKA_IDEMPOTENCE", "false")
+    config = KafkaConfig(bootstrap=kafka_bootstrap, topic_prefix=prefix, idempotence=False)
+    asyncio.run(config.create_topics([config.topic(t) for t in Topic]))
+    return config
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for one test, dropped afterwards."""
+    name = f"genesis_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as error:
+        pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is needed: {error}".splitlines()[0])
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        dispose_shared_engine(url)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
