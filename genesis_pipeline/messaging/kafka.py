@@ -136,9 +136,9 @@ class KafkaConfig:
                 f"{what}: no answer from {self.bootstrap} within {self.timeout_s:g}s"
             ) from None
         except KafkaError as error:
-            if "InitProducerId" in repr(error) or "UnknownError" in type(error).__name__:
-                if self.idempotence:
-                    raise IdempotenceUnsupportedError(IDEMPOTENCE_HINT) from error
+            # aiokafka reports the refused InitProducerId as a bare UnknownError.
+            if self.idempotence and type(error).__name__ == "UnknownError":
+                raise IdempotenceUnsupportedError(IDEMPOTENCE_HINT) from error
             raise KafkaUnavailableError(f"{what} at {self.bootstrap}: {error!r}") from error
 
     async def start_producer(self, **options: Any) -> AIOKafkaProducer:
