@@ -4,6 +4,7 @@ from typing import Any
 
 from genesis_pipeline.gates.checks import GateSettings
 from genesis_pipeline.generation.resources import GeneratorResource
+from genesis_pipeline.messaging.kafka import KafkaResource
 from genesis_pipeline.store.export import BibleExporter
 from genesis_pipeline.store.resources import GenesisIOManager, GenesisStoreResource
 
@@ -14,6 +15,7 @@ def genesis_resources(
     export_uri: str = "",
     generator: GeneratorResource | None = None,
     quality_threshold: float | None = None,
+    kafka: KafkaResource | None = None,
 ) -> dict[str, Any]:
     store = GenesisStoreResource(database_url=database_url)
     exporter = BibleExporter(export_uri=export_uri)
@@ -23,4 +25,5 @@ def genesis_resources(
         "gates": GateSettings(quality_threshold=quality_threshold),
         "exporter": exporter,
         "genesis_io_manager": GenesisIOManager(genesis_store=store, exporter=exporter),
+        "kafka": kafka or KafkaResource(),
     }
