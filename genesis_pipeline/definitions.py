@@ -3,6 +3,10 @@
 import dagster as dg
 
 from genesis_pipeline.automation.jobs import genesis_session_job
+from genesis_pipeline.automation.kafka_sensors import (
+    genesis_commands_sensor,
+    genesis_feedback_sensor,
+)
 from genesis_pipeline.automation.sensors import (
     genesis_automation_sensor,
     genesis_revision_sensor,
@@ -14,7 +18,13 @@ from genesis_pipeline.stages.all_stages import STAGE_ASSETS
 defs = dg.Definitions(
     assets=STAGE_ASSETS,
     jobs=[genesis_session_job],
-    sensors=[genesis_revision_sensor, genesis_automation_sensor, genesis_stage_failure_sensor],
+    sensors=[
+        genesis_commands_sensor,
+        genesis_feedback_sensor,
+        genesis_revision_sensor,
+        genesis_automation_sensor,
+        genesis_stage_failure_sensor,
+    ],
     resources=genesis_resources(),
     # The stages of a session run one after another; a process per step would cost ~3 s each
     # (see shared/DAGSTER_NOTES.md). Parallelism comes from concurrent runs of other sessions.

@@ -4,8 +4,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from genesis_pipeline.domain.session import SessionStatus
-from genesis_pipeline.domain.stages import STAGE_ORDER, Stage, stage_and_downstream
-from genesis_pipeline.store.records import RevisionRequestRecord, SessionRecord
+from genesis_pipeline.domain.stages import STAGE_INPUTS, STAGE_ORDER, Stage, stage_and_downstream
+from genesis_pipeline.store.records import RevisionRequestRecord, SessionRecord, VersionRecord
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,20 @@ class RevisionRun:
     @property
     def tags(self) -> dict[str, str]:
         return {
-            "genesis/session": self.session_id,
+            **session_tags(self.session_id, self.priority),
+            # Both the feedback and the revision sensor plan revision runs; a run's key is
+            # only unique per sensor, so this tag tells either one the run exists already.
+            REVISION_KEY_TAG: self.run_key,
             "genesis/revision_requests": ",".join(map(str, self.request_ids)),
-            "dagster/priority": str(self.priority),
         }
+
+
+REVISION_KEY_TAG = "genesis/revision_key"
+
+
+def session_tags(session_id: str, priority: int) -> dict[str, str]:
+    """Every run of a session: one at a time per session (dagster.yaml), queued by priority."""
+    return {"genesis/session": session_id, "dagster/priority": str(priority)}
 
 
 def plan_revision_runs(
@@ -59,3 +69,21 @@ def plan_revision_runs(
             )
         )
     return sorted(runs, key=lambda run: (-run.priority, run.request_ids[0]))
+
+
+def stages_to_resume(
+    passed: Mapping[Stage, VersionRecord | None], approved: Mapping[Stage, VersionRecord | None]
+) -> tuple[Stage, ...]:
+    """What a resumed session still has to run: from the first stage whose passed version is
+    missing or was built on inputs that are no longer the approved ones, to the end. Nothing
+    when a stage waits for the writer's approval, or when everything is done."""
+    for stage in STAGE_ORDER:
+        current = passed.get(stage)
+        inputs = {dep: approved[dep] for dep in STAGE_INPUTS[stage]}
+        expected = {dep: v.version for dep, v in inputs.items() if v is not None}
+        if current is None or current.upstream_versions != expected:
+            return stage_and_downstream(stage)
+        accepted = approved.get(stage)
+        if accepted is None or accepted.id != current.id:
+            return ()
+    return ()

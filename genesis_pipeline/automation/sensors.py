@@ -1,10 +1,13 @@
 """Sensors: revision requests → runs, and the automation safety net."""
 
+from collections.abc import Collection
+
 import dagster as dg
 
 from genesis_pipeline.automation.failures import record_failures, stage_failures
 from genesis_pipeline.automation.jobs import genesis_session_job
-from genesis_pipeline.automation.revision_planner import plan_revision_runs
+from genesis_pipeline.automation.revision_planner import REVISION_KEY_TAG, plan_revision_runs
+from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.resources import GenesisStoreResource
 
 REVISION_BATCH = 200
@@ -23,24 +26,34 @@ REVISION_BATCH = 200
 def genesis_revision_sensor(
     context: dg.SensorEvaluationContext, genesis_store: GenesisStoreResource
 ) -> dg.SensorResult | dg.SkipReason:
-    store = genesis_store.store
-    with store.read() as r:
-        pending = r.revisions.pending(after_id=0, limit=REVISION_BATCH)
-        sessions = {sid: r.sessions.get(sid) for sid in {p.session_id for p in pending}}
-    runs = plan_revision_runs(pending, {k: v for k, v in sessions.items() if v is not None})
+    runs = revision_run_requests(context.instance, genesis_store.store)
     if not runs:
-        return dg.SkipReason("no pending revision requests for active sessions")
-    return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(
-                run_key=run.run_key,
-                partition_key=run.session_id,
-                asset_selection=[dg.AssetKey(stage.value) for stage in run.stages],
-                tags=run.tags,
-            )
-            for run in runs
-        ]
-    )
+        return dg.SkipReason("no pending revision requests for active sessions without a run")
+    return dg.SensorResult(run_requests=runs)
+
+
+def revision_run_requests(
+    instance: dg.DagsterInstance, store: GenesisStore, sessions: Collection[str] | None = None
+) -> list[dg.RunRequest]:
+    """Runs for pending revision requests (of `sessions`, or all), leaving out runs that the
+    feedback or revision sensor started already."""
+    with store.read() as r:
+        if sessions is None:
+            pending = r.revisions.pending(after_id=0, limit=REVISION_BATCH)
+        else:
+            pending = [p for sid in sessions for p in r.revisions.pending_for_session(sid)]
+        records = {sid: r.sessions.get(sid) for sid in {p.session_id for p in pending}}
+    planned = plan_revision_runs(pending, {k: v for k, v in records.items() if v is not None})
+    return [
+        dg.RunRequest(
+            run_key=run.run_key,
+            partition_key=run.session_id,
+            asset_selection=[dg.AssetKey(stage.value) for stage in run.stages],
+            tags=run.tags,
+        )
+        for run in planned
+        if not instance.get_run_ids(dg.RunsFilter(tags={REVISION_KEY_TAG: run.run_key}), limit=1)
+    ]
 
 
 genesis_automation_sensor = dg.AutomationConditionSensorDefinition(

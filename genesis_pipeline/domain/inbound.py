@@ -1,13 +1,34 @@
 """Payloads of the inbound messages (CONTRACT §4), one model per event type."""
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from genesis_pipeline.domain.events import EventType
+from genesis_pipeline.domain.events import Envelope, EventType
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import Stage
+
+
+class RejectReason(StrEnum):
+    OVERSIZE = "oversize"
+    BAD_JSON = "bad_json"
+    SCHEMA_VIOLATION = "schema_violation"
+    UNKNOWN_EVENT_TYPE = "unknown_event_type"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    UNKNOWN_SESSION = "unknown_session"
+    UNKNOWN_STAGE = "unknown_stage"
+    NOT_ALLOWED_IN_STATE = "not_allowed_in_state"
+
+
+class Rejected(ValueError):
+    """An inbound message that cannot take effect; it goes to the DLQ with this reason."""
+
+    def __init__(self, reason: RejectReason, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
 
 
 class Payload(BaseModel):
@@ -85,3 +106,20 @@ FEEDBACK_TYPES = frozenset(
         EventType.WORLDVIEW_ELEMENT_REQUESTED,
     }
 )
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A decoded inbound message: its envelope and its payload as the type's model."""
+
+    envelope: Envelope
+    event_type: EventType
+    payload: BaseModel
+
+    @property
+    def event_id(self) -> str:
+        return self.envelope.event_id
+
+    @property
+    def session_id(self) -> str:
+        return self.envelope.session_id

@@ -25,17 +25,69 @@ CHECK_DESCRIPTIONS = {
 }
 
 
+APPROVAL_CHECK = "approval_gate"
+APPROVAL_DESCRIPTION = (
+    "Approval gate: in review mode `human` it stays failed, and the stages after this one wait, "
+    "until the writer accepts this version (`genesis feedback SESSION STAGE accept`, or "
+    "`genesis.feedback.submitted` with action accept); in review mode `auto` it passes with the "
+    "other gates."
+)
+
+
 def check_name(gate: GateName) -> str:
     return f"{gate.value}_gate"
 
 
 def gate_specs(stage: Stage) -> list[dg.AssetCheckSpec]:
-    return [
+    specs = [
         dg.AssetCheckSpec(
             check_name(gate), asset=stage.value, blocking=True, description=CHECK_DESCRIPTIONS[gate]
         )
         for gate in GateName
     ]
+    approval = dg.AssetCheckSpec(
+        APPROVAL_CHECK, asset=stage.value, blocking=True, description=APPROVAL_DESCRIPTION
+    )
+    return [*specs, approval]
+
+
+def approval_result(
+    stage: Stage, *, session_id: str, version: int, gates_passed: bool, human: bool
+) -> dg.AssetCheckResult:
+    """The approval gate as evaluated in the stage's own step."""
+    if not gates_passed:
+        description = f"v{version} not approved: it failed a gate and is being rewritten"
+    elif human:
+        description = (
+            f"waiting for the writer to accept v{version}: "
+            f"genesis feedback {session_id} {stage.value} accept"
+        )
+    else:
+        description = f"v{version} approved automatically (review mode auto)"
+    return dg.AssetCheckResult(
+        check_name=APPROVAL_CHECK,
+        asset_key=stage.value,
+        passed=gates_passed and not human,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"version": version, "review_mode": "human" if human else "auto"},
+        description=description,
+    )
+
+
+def writer_approval(
+    stage: Stage, *, session_id: str, version: int, approved_by: str
+) -> dg.AssetCheckEvaluation:
+    """The approval gate passing when the writer's `accept` arrives (reported by the sensor)."""
+    return dg.AssetCheckEvaluation(
+        asset_key=dg.AssetKey(stage.value),
+        check_name=APPROVAL_CHECK,
+        passed=True,
+        partition=session_id,
+        metadata={"version": version, "review_mode": "human", "approved_by": approved_by},
+        description=f"v{version} accepted by the writer",
+        blocking=True,
+        severity=dg.AssetCheckSeverity.ERROR,
+    )
 
 
 def check_result(verdict: GateVerdict, *, attempt: int, version: int) -> dg.AssetCheckResult:

@@ -2,14 +2,12 @@
 
 import json
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from genesis_pipeline.domain.events import Envelope, EventType
-from genesis_pipeline.domain.inbound import INBOUND_PAYLOADS
+from genesis_pipeline.domain.inbound import INBOUND_PAYLOADS, Inbound, Rejected, RejectReason
 from genesis_pipeline.domain.session import SESSION_ID_PATTERN
 
 MAX_MESSAGE_BYTES = 1024 * 1024
@@ -20,41 +18,6 @@ MAX_MESSAGE_BYTES = 1024 * 1024
 CURRENT_VERSIONS: Mapping[str, int] = {t.value: 1 for t in INBOUND_PAYLOADS}
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 UPCASTERS: Mapping[tuple[str, int], Upcaster] = {}
-
-
-class RejectReason(StrEnum):
-    OVERSIZE = "oversize"
-    BAD_JSON = "bad_json"
-    SCHEMA_VIOLATION = "schema_violation"
-    UNKNOWN_EVENT_TYPE = "unknown_event_type"
-    UNSUPPORTED_VERSION = "unsupported_version"
-    UNKNOWN_SESSION = "unknown_session"
-    UNKNOWN_STAGE = "unknown_stage"
-    NOT_ALLOWED_IN_STATE = "not_allowed_in_state"
-
-
-class Rejected(ValueError):
-    def __init__(self, reason: RejectReason, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
-
-
-@dataclass(frozen=True)
-class Inbound:
-    """A decoded inbound message: its envelope and its payload as the type's model."""
-
-    envelope: Envelope
-    event_type: EventType
-    payload: BaseModel
-
-    @property
-    def event_id(self) -> str:
-        return self.envelope.event_id
-
-    @property
-    def session_id(self) -> str:
-        return self.envelope.session_id
 
 
 def encode(envelope: Envelope) -> bytes:

@@ -13,10 +13,10 @@ import dagster as dg
 
 from genesis_pipeline.domain.artifacts import GENERATED_MODELS, Artifact, StoryBible
 from genesis_pipeline.domain.markdown import render_artifact_markdown
-from genesis_pipeline.domain.outcome import StageOutcome, decide
-from genesis_pipeline.domain.session import SessionStatus
+from genesis_pipeline.domain.outcome import NextStep, StageOutcome, decide
+from genesis_pipeline.domain.session import ReviewMode, SessionStatus
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.gates.checks import GateSettings, check_result
+from genesis_pipeline.gates.checks import GateSettings, approval_result, check_result
 from genesis_pipeline.gates.evaluate import evaluate_gates
 from genesis_pipeline.generation.port import (
     Generation,
@@ -111,6 +111,13 @@ def run_stage(
     yield output
     for verdict in verdicts:
         yield check_result(verdict, attempt=brief.attempt, version=brief.version)
+    yield approval_result(
+        stage,
+        session_id=brief.session.session_id,
+        version=brief.version,
+        gates_passed=outcome.decision.step is NextStep.COMPLETE,
+        human=brief.session.review_mode is ReviewMode.HUMAN,
+    )
 
 
 def _generate(generator: GeneratorResource, request: StageRequest) -> Generation:

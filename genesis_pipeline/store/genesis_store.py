@@ -10,7 +10,13 @@ from genesis_pipeline.domain.outcome import NextStep, StageOutcome
 from genesis_pipeline.domain.session import ReviewMode, SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import STAGE_INPUTS, STAGE_ORDER, Stage
 from genesis_pipeline.store.engine import shared_engine
-from genesis_pipeline.store.records import GateRecord, StageBrief, StageRow, VersionRecord
+from genesis_pipeline.store.records import (
+    GateRecord,
+    SessionRecord,
+    StageBrief,
+    StageRow,
+    VersionRecord,
+)
 from genesis_pipeline.store.repositories import utcnow
 from genesis_pipeline.store.stage_facts import outcome_events
 from genesis_pipeline.store.unit_of_work import UnitOfWork
@@ -28,6 +34,57 @@ class IncompleteSessionError(LookupError):
 
 class ConcurrentVersionError(RuntimeError):
     """Another run stored this version number from a different basis; retrying is safe."""
+
+
+def add_session(
+    uow: UnitOfWork,
+    session_id: str,
+    spec: SessionSpec,
+    correlation_id: str,
+    causation_id: str | None,
+) -> bool:
+    """The session row and its `session.created` event; False if the session exists."""
+    if not uow.sessions.add(session_id, spec, correlation_id=correlation_id):
+        return False
+    event = new_event(
+        EventType.SESSION_CREATED,
+        session_id=session_id,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        payload={"premise": spec.premise, "review_mode": spec.review_mode.value},
+    )
+    uow.outbox.add(event, fact_key=f"session.created:{session_id}")
+    return True
+
+
+def bible_document(uow: UnitOfWork, bible: VersionRecord) -> BibleDocument:
+    """The exported bible of a `story_bible` version and the versions it was built from."""
+    versions = {stage: bible.upstream_versions[stage] for stage in STAGE_INPUTS[Stage.STORY_BIBLE]}
+    artifacts: dict[str, object] = {}
+    for stage, number in versions.items():
+        record = uow.artifacts.by_version(bible.session_id, stage, number)
+        assert record is not None
+        artifacts[stage.value] = record.content
+    session = uow.sessions.get(bible.session_id)
+    assert session is not None
+    return BibleDocument.model_validate(
+        {
+            "session_id": bible.session_id,
+            "premise": session.spec.premise,
+            "versions": {**versions, Stage.STORY_BIBLE: bible.version},
+            **artifacts,
+            Stage.STORY_BIBLE.value: bible.content,
+        }
+    )
+
+
+def complete_session(
+    uow: UnitOfWork, bible: VersionRecord, export_bible: BibleExport | None
+) -> str | None:
+    """Export the approved bible and mark the session completed; returns where it went."""
+    location = export_bible(bible_document(uow, bible)) if export_bible is not None else None
+    uow.sessions.set_status(bible.session_id, SessionStatus.COMPLETED)
+    return location
 
 
 class GenesisStore:
@@ -55,18 +112,17 @@ class GenesisStore:
     ) -> bool:
         """Store a new session with its `session.created` event; False if it already exists."""
         with self.unit_of_work() as uow:
-            if not uow.sessions.add(session_id, spec, correlation_id=correlation_id):
+            if not add_session(uow, session_id, spec, correlation_id, causation_id):
                 return False
-            event = new_event(
-                EventType.SESSION_CREATED,
-                session_id=session_id,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-                payload={"premise": spec.premise, "review_mode": spec.review_mode.value},
-            )
-            uow.outbox.add(event, fact_key=f"session.created:{session_id}")
             uow.commit()
             return True
+
+    def session(self, session_id: str) -> SessionRecord:
+        with self.read() as r:
+            session = r.sessions.get(session_id)
+        if session is None:
+            raise UnknownSessionError(f"no session {session_id!r} in the genesis store")
+        return session
 
     def brief(self, session_id: str, stage: Stage) -> StageBrief:
         with self.read() as r:
@@ -74,7 +130,7 @@ class GenesisStore:
             if session is None:
                 raise UnknownSessionError(f"no session {session_id!r} in the genesis store")
             passed = {
-                dep: r.artifacts.current_passed(session_id, dep) for dep in STAGE_INPUTS[stage]
+                dep: r.artifacts.current_approved(session_id, dep) for dep in STAGE_INPUTS[stage]
             }
             passed_versions = {dep: v.version for dep, v in passed.items() if v is not None}
             latest = r.artifacts.latest(session_id, stage)
@@ -104,9 +160,9 @@ class GenesisStore:
             passed_versions=passed_versions,
         )
 
-    def current_passed(self, session_id: str, stage: Stage) -> VersionRecord | None:
+    def current_approved(self, session_id: str, stage: Stage) -> VersionRecord | None:
         with self.read() as r:
-            return r.artifacts.current_passed(session_id, stage)
+            return r.artifacts.current_approved(session_id, stage)
 
     def record_outcome(
         self,
@@ -169,10 +225,9 @@ class GenesisStore:
 
             bible_location = None
             decision = outcome.decision
-            if decision.step is NextStep.COMPLETE and outcome.stage is Stage.STORY_BIBLE:
-                if export_bible is not None:
-                    bible_location = export_bible(self._bible_document(uow, existing))
-                uow.sessions.set_status(outcome.session_id, SessionStatus.COMPLETED)
+            if completed and auto and outcome.stage is Stage.STORY_BIBLE:
+                # In review mode human the writer's `accept` of the bible completes the session.
+                bible_location = complete_session(uow, existing, export_bible)
             elif decision.step is NextStep.REWRITE:
                 assert decision.next_attempt is not None and decision.reason is not None
                 uow.revisions.add(
@@ -210,8 +265,8 @@ class GenesisStore:
         """A permanent error in a stage: `stage.failed`, and the session needs attention."""
         with self.unit_of_work() as uow:
             session = uow.sessions.get(session_id)
-            if session is None:
-                return
+            if session is None or session.status in (SessionStatus.PAUSED, SessionStatus.CANCELLED):
+                return  # the stage stopped because the writer paused or cancelled the session
             latest = uow.artifacts.latest(session_id, stage)
             event = new_event(
                 EventType.STAGE_FAILED,
@@ -235,33 +290,12 @@ class GenesisStore:
         with self.read() as r:
             if r.sessions.get(session_id) is None:
                 raise UnknownSessionError(f"no session {session_id!r} in the genesis store")
-            bible = r.artifacts.current_passed(session_id, Stage.STORY_BIBLE)
+            bible = r.artifacts.current_approved(session_id, Stage.STORY_BIBLE)
             if bible is None:
                 raise IncompleteSessionError(
-                    f"session {session_id!r} has no story bible that passed its gates yet"
+                    f"session {session_id!r} has no approved story bible that passed its gates yet"
                 )
-            return self._bible_document(r, bible)
-
-    def _bible_document(self, uow: UnitOfWork, bible: VersionRecord) -> BibleDocument:
-        versions = {
-            stage: bible.upstream_versions[stage] for stage in STAGE_INPUTS[Stage.STORY_BIBLE]
-        }
-        artifacts: dict[str, object] = {}
-        for stage, number in versions.items():
-            record = uow.artifacts.by_version(bible.session_id, stage, number)
-            assert record is not None
-            artifacts[stage.value] = record.content
-        session = uow.sessions.get(bible.session_id)
-        assert session is not None
-        return BibleDocument.model_validate(
-            {
-                "session_id": bible.session_id,
-                "premise": session.spec.premise,
-                "versions": {**versions, Stage.STORY_BIBLE: bible.version},
-                **artifacts,
-                Stage.STORY_BIBLE.value: bible.content,
-            }
-        )
+            return bible_document(r, bible)
 
     def stage_rows(self, session_id: str) -> list[StageRow]:
         rows = []

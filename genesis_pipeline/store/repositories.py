@@ -116,13 +116,17 @@ class Artifacts:
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
 
-    def _latest(self, session_id: str, stage: Stage, *, status: str | None) -> VersionRecord | None:
+    def _latest(
+        self, session_id: str, stage: Stage, *, status: str | None, approved: bool = False
+    ) -> VersionRecord | None:
         query = sa.select(artifact_versions).where(
             artifact_versions.c.session_id == session_id,
             artifact_versions.c.stage == stage.value,
         )
         if status is not None:
             query = query.where(artifact_versions.c.status == status)
+        if approved:
+            query = query.where(artifact_versions.c.approved_by.is_not(None))
         row = (
             self.conn.execute(query.order_by(artifact_versions.c.version.desc()).limit(1))
             .mappings()
@@ -135,6 +139,11 @@ class Artifacts:
 
     def current_passed(self, session_id: str, stage: Stage) -> VersionRecord | None:
         return self._latest(session_id, stage, status="passed")
+
+    def current_approved(self, session_id: str, stage: Stage) -> VersionRecord | None:
+        """The version downstream stages build on: passed its gates and approved (at once in
+        review mode auto, by the writer's `accept` in review mode human)."""
+        return self._latest(session_id, stage, status="passed", approved=True)
 
     def by_version(self, session_id: str, stage: Stage, version: int) -> VersionRecord | None:
         row = (
@@ -175,12 +184,11 @@ class Artifacts:
     def add(self, values: dict[str, Any]) -> bool:
         return insert_unless_exists(self.conn, artifact_versions, values)
 
-    def set_status(self, version_id: int, status: str, *, approved_by: str | None = None) -> None:
-        values: dict[str, Any] = {"status": status}
-        if approved_by is not None:
-            values.update(approved_by=approved_by, approved_at=utcnow())
+    def approve(self, version_id: int, *, approved_by: str) -> None:
         self.conn.execute(
-            sa.update(artifact_versions).where(artifact_versions.c.id == version_id).values(values)
+            sa.update(artifact_versions)
+            .where(artifact_versions.c.id == version_id)
+            .values(approved_by=approved_by, approved_at=utcnow())
         )
 
 
@@ -273,6 +281,17 @@ class Revisions:
         ).mappings()
         return [_request(r) for r in rows]
 
+    def pending_for_session(self, session_id: str) -> list[RevisionRequestRecord]:
+        rows = self.conn.execute(
+            sa.select(revision_requests)
+            .where(
+                revision_requests.c.session_id == session_id,
+                revision_requests.c.status == "pending",
+            )
+            .order_by(revision_requests.c.id)
+        ).mappings()
+        return [_request(r) for r in rows]
+
     def pending(self, *, after_id: int, limit: int) -> list[RevisionRequestRecord]:
         rows = self.conn.execute(
             sa.select(revision_requests)
@@ -281,6 +300,16 @@ class Revisions:
             .limit(limit)
         ).mappings()
         return [_request(r) for r in rows]
+
+    def cancel_pending(self, session_id: str) -> None:
+        self.conn.execute(
+            sa.update(revision_requests)
+            .where(
+                revision_requests.c.session_id == session_id,
+                revision_requests.c.status == "pending",
+            )
+            .values(status="cancelled")
+        )
 
     def resolve(self, session_id: str, stage: Stage, *, up_to: int | None) -> None:
         """Mark the requests a stored version answered; newer ones stay pending for their run."""

@@ -60,11 +60,12 @@ class GenesisIOManager(dg.ConfigurableIOManager):
         assert context.upstream_output is not None
         stage = Stage(context.upstream_output.asset_key.path[-1])
         session_id = context.asset_partition_key
-        record = self.genesis_store.store.current_passed(session_id, stage)
+        record = self.genesis_store.store.current_approved(session_id, stage)
         if record is None:
             raise dg.Failure(
-                f"{stage} of session {session_id} has no version that passed its gates yet; "
-                f"materialize {stage} first (or wait for its revision)",
+                f"{stage} of session {session_id} has no version that passed its gates and was "
+                f"approved yet; materialize {stage} first, wait for its revision, or (review "
+                f"mode human) accept it: genesis feedback {session_id} {stage} accept",
                 allow_retries=False,
             )
         return record.artifact()

@@ -80,7 +80,7 @@ def test_first_drafts_with_flaws_are_rewritten_until_their_gates_pass(run):
         assert (row.latest.attempt, row.latest.status) == (2, "passed")  # type: ignore[union-attr]
 
     # Downstream stages were built on the passed version, never on the failed first draft.
-    story = store.current_passed("harbor-01", Stage.STORY)
+    story = store.current_approved("harbor-01", Stage.STORY)
     assert story is not None and story.upstream_versions == {Stage.CONCEPT: 2}
 
     rewrites = [

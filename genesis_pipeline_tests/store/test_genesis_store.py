@@ -77,7 +77,7 @@ def test_same_version_from_another_basis_is_refused(store, session_id):
 def test_a_failed_gate_requests_a_revision_that_the_next_attempt_answers(store, session_id):
     failed = outcome_for(store, session_id, Stage.CONCEPT, quality=False)
     store.record_outcome(failed, concept_artifact(), run_id="r1", summary="s")
-    assert store.current_passed(session_id, Stage.CONCEPT) is None  # never a failed draft
+    assert store.current_approved(session_id, Stage.CONCEPT) is None  # never a failed draft
 
     brief = store.brief(session_id, Stage.CONCEPT)
     assert brief.attempt == 2
@@ -94,7 +94,7 @@ def test_a_failed_gate_requests_a_revision_that_the_next_attempt_answers(store, 
     )
     with store.read() as r:
         assert r.revisions.pending_for(session_id, Stage.CONCEPT) == []
-    assert store.current_passed(session_id, Stage.CONCEPT).version == 2  # type: ignore[union-attr]
+    assert store.current_approved(session_id, Stage.CONCEPT).version == 2  # type: ignore[union-attr]
 
 
 def test_the_last_attempt_failing_fails_the_stage_and_flags_the_session(store, session_id):
