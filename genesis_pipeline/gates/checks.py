@@ -10,6 +10,7 @@ import dagster as dg
 
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.gates.verdicts import GateName, GateVerdict
+from genesis_pipeline.stages.partitions import genesis_sessions
 
 CHECK_DESCRIPTIONS = {
     GateName.QUALITY: (
@@ -41,12 +42,20 @@ def check_name(gate: GateName) -> str:
 def gate_specs(stage: Stage) -> list[dg.AssetCheckSpec]:
     specs = [
         dg.AssetCheckSpec(
-            check_name(gate), asset=stage.value, blocking=True, description=CHECK_DESCRIPTIONS[gate]
+            check_name(gate),
+            asset=stage.value,
+            blocking=True,
+            description=CHECK_DESCRIPTIONS[gate],
+            partitions_def=genesis_sessions,  # a verdict per session, not one per stage
         )
         for gate in GateName
     ]
     approval = dg.AssetCheckSpec(
-        APPROVAL_CHECK, asset=stage.value, blocking=True, description=APPROVAL_DESCRIPTION
+        APPROVAL_CHECK,
+        asset=stage.value,
+        blocking=True,
+        description=APPROVAL_DESCRIPTION,
+        partitions_def=genesis_sessions,
     )
     return [*specs, approval]
 

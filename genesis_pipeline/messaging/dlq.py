@@ -1,7 +1,9 @@
 """Dead letters: a rejected inbound message goes to `genesis.dlq` as it arrived (same key and
-value, so it can be replayed once fixed), with the reason and its coordinates in headers."""
+value, so it can be replayed once fixed), with the reason and its coordinates in headers.
+An oversize message is not copied; its coordinates say where to find it."""
 
 from genesis_pipeline.domain.inbound import Rejected
+from genesis_pipeline.messaging.codec import MAX_MESSAGE_BYTES
 from genesis_pipeline.messaging.kafka import OutMessage, Record
 
 REASON_HEADER = "genesis.dlq.reason"
@@ -17,4 +19,7 @@ def dead_letter(record: Record, rejected: Rejected, *, dlq_topic: str) -> OutMes
         ("genesis.dlq.offset", str(record.offset).encode()),
         ("genesis.dlq.timestamp_ms", str(record.timestamp_ms).encode()),
     )
-    return OutMessage(topic=dlq_topic, key=record.key, value=record.value or b"", headers=headers)
+    value = record.value or b""
+    if len(value) > MAX_MESSAGE_BYTES:  # too big to forward: its coordinates say where it is
+        value, headers = b"", (*headers, ("genesis.dlq.value_dropped", str(len(value)).encode()))
+    return OutMessage(topic=dlq_topic, key=record.key, value=value, headers=headers)
