@@ -11,7 +11,7 @@ DETAIL_HEADER = "genesis.dlq.detail"
 
 
 def dead_letter(record: Record, rejected: Rejected, *, dlq_topic: str) -> OutMessage:
-    headers = (
+    headers: tuple[tuple[str, bytes], ...] = (
         (REASON_HEADER, rejected.reason.value.encode()),
         (DETAIL_HEADER, rejected.detail[:2000].encode()),
         ("genesis.dlq.topic", record.topic.encode()),
