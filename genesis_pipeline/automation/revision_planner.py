@@ -44,10 +44,14 @@ def session_tags(session_id: str, priority: int) -> dict[str, str]:
 
 
 def plan_revision_runs(
-    requests: Iterable[RevisionRequestRecord], sessions: Mapping[str, SessionRecord]
+    requests: Iterable[RevisionRequestRecord],
+    sessions: Mapping[str, SessionRecord],
+    unfinished: Mapping[str, Stage] | None = None,
 ) -> list[RevisionRun]:
     """One run per active session with pending requests; paused, cancelled or unknown
-    sessions are held back (their requests stay pending)."""
+    sessions are held back (their requests stay pending). A run starts at the earliest stage
+    asked for, or earlier at `unfinished[session]` when a stage before it has no usable version
+    yet (a session resumed before its first run got that far)."""
     by_session: dict[str, list[RevisionRequestRecord]] = {}
     for request in requests:
         by_session.setdefault(request.session_id, []).append(request)
@@ -59,7 +63,10 @@ def plan_revision_runs(
             SessionStatus.NEEDS_ATTENTION,
         ):
             continue
-        earliest = min((r.stage for r in pending), key=STAGE_ORDER.index)
+        asked = [r.stage for r in pending]
+        if unfinished and session_id in unfinished:
+            asked.append(unfinished[session_id])
+        earliest = min(asked, key=STAGE_ORDER.index)
         runs.append(
             RevisionRun(
                 session_id=session_id,

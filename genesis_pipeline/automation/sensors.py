@@ -6,7 +6,12 @@ import dagster as dg
 
 from genesis_pipeline.automation.failures import record_failures, stage_failures
 from genesis_pipeline.automation.jobs import genesis_session_job
-from genesis_pipeline.automation.revision_planner import REVISION_KEY_TAG, plan_revision_runs
+from genesis_pipeline.automation.revision_planner import (
+    REVISION_KEY_TAG,
+    plan_revision_runs,
+    stages_to_resume,
+)
+from genesis_pipeline.domain.stages import STAGE_ORDER
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.resources import GenesisStoreResource
 
@@ -43,7 +48,14 @@ def revision_run_requests(
         else:
             pending = [p for sid in sessions for p in r.revisions.pending_for_session(sid)]
         records = {sid: r.sessions.get(sid) for sid in {p.session_id for p in pending}}
-    planned = plan_revision_runs(pending, {k: v for k, v in records.items() if v is not None})
+        unfinished = {}
+        for sid in records:
+            passed = {s: r.artifacts.current_passed(sid, s) for s in STAGE_ORDER}
+            approved = {s: r.artifacts.current_approved(sid, s) for s in STAGE_ORDER}
+            if stages := stages_to_resume(passed, approved):
+                unfinished[sid] = stages[0]
+    known = {k: v for k, v in records.items() if v is not None}
+    planned = plan_revision_runs(pending, known, unfinished)
     return [
         dg.RunRequest(
             run_key=run.run_key,
