@@ -12,12 +12,16 @@ import dagster as dg
 
 from genesis_pipeline.automation.failures import record_failures, stage_failures
 from genesis_pipeline.automation.revision_planner import RevisionRun, plan_revision_runs
-from genesis_pipeline.domain.events import EventType
+from genesis_pipeline.domain.events import EventType, new_event
+from genesis_pipeline.domain.inbound import FeedbackAction, FeedbackSubmitted, Inbound
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
-from genesis_pipeline.domain.stages import STAGE_ORDER
+from genesis_pipeline.domain.stages import STAGE_ORDER, stage_and_downstream
 from genesis_pipeline.stages.all_stages import STAGE_ASSETS
 from genesis_pipeline.stages.partitions import GENESIS_SESSION_PARTITIONS
-from genesis_pipeline.store.genesis_store import GenesisStore
+from genesis_pipeline.store.genesis_store import BibleExport, GenesisStore
+from genesis_pipeline.store.inbound import InboundCommands
+from genesis_pipeline.store.records import SessionRecord, VersionRecord
+from genesis_pipeline.store.unit_of_work import UnitOfWork
 
 
 class SessionExistsError(ValueError):
@@ -30,6 +34,48 @@ class SessionRun:
     status: SessionStatus
     run_ids: list[str] = field(default_factory=list)
     bible_location: str | None = None
+
+
+Review = Callable[[VersionRecord], FeedbackSubmitted]
+
+
+def _awaiting_approval(r: UnitOfWork, session_id: str) -> VersionRecord | None:
+    """The first stage whose newest version passed its gates but waits for the writer."""
+    for stage in STAGE_ORDER:
+        latest = r.artifacts.latest(session_id, stage)
+        if latest is None or latest.status != "passed":
+            return None
+        if latest.approved_by is None:
+            return latest
+    return None
+
+
+def _apply_review(
+    store: GenesisStore,
+    session: SessionRecord,
+    version: VersionRecord,
+    feedback: FeedbackSubmitted,
+    export_bible: BibleExport,
+) -> list[RevisionRun]:
+    """Apply the writer's answer as the feedback sensor would, and plan the next run."""
+    event = new_event(
+        EventType.FEEDBACK_SUBMITTED,
+        session_id=session.session_id,
+        correlation_id=session.correlation_id,
+        payload=feedback.model_dump(mode="json"),
+    )
+    message = Inbound(envelope=event, event_type=EventType.FEEDBACK_SUBMITTED, payload=feedback)
+    InboundCommands(store).feedback(message, export_bible=export_bible)
+    if feedback.action is FeedbackAction.ACCEPT:
+        downstream = stage_and_downstream(version.stage)[1:]
+        return (
+            [RevisionRun(session.session_id, downstream, (0,), session.spec.priority)]
+            if (downstream)
+            else []
+        )
+    with store.read() as r:
+        pending = r.revisions.pending_for_session(session.session_id)
+    return plan_revision_runs(pending, {session.session_id: session})
 
 
 def new_session_id(premise: str) -> str:
@@ -47,7 +93,10 @@ def run_session(
     resources: Mapping[str, Any],
     on_run: Callable[[RevisionRun, dg.ExecuteInProcessResult], None] | None = None,
     log_level: str = "DEBUG",
+    review: Review | None = None,
 ) -> SessionRun:
+    """Run a session to its end. In review mode human, `review` is asked about each version
+    that passed its gates (the `genesis.feedback.submitted` a writer would send)."""
     store: GenesisStore = resources["genesis_store"].store
     if not store.create_session(session_id, spec, correlation_id=str(uuid.uuid4())):
         raise SessionExistsError(f"session {session_id!r} already exists")
@@ -56,7 +105,9 @@ def run_session(
     planned = [RevisionRun(session_id, STAGE_ORDER, (0,), spec.priority)]
     # Each revision run answers at least one request and attempts are bounded per stage,
     # so this ends; the cap only guards against a bug looping forever.
-    for _ in range(len(STAGE_ORDER) * (spec.max_attempts + 1)):
+    # A reviewing writer adds runs of their own (an accept or a change per stage).
+    cap = len(STAGE_ORDER) * (spec.max_attempts + 1) * (10 if review else 1)
+    for _ in range(cap):
         if not planned:
             break
         run = planned[0]
@@ -78,12 +129,14 @@ def run_session(
             record_failures(store, session_id, failures, run_id=outcome.run_id)
             break
         with store.read() as r:
-            pending = [
-                p for p in r.revisions.pending(after_id=0, limit=100) if p.session_id == session_id
-            ]
+            pending = r.revisions.pending_for_session(session_id)
             session = r.sessions.get(session_id)
+            waiting = _awaiting_approval(r, session_id) if review and not pending else None
         assert session is not None
         planned = plan_revision_runs(pending, {session_id: session})
+        if waiting is not None and review is not None:
+            exporter = resources["exporter"].write_bible
+            planned = _apply_review(store, session, waiting, review(waiting), exporter)
 
     with store.read() as r:
         session = r.sessions.get(session_id)
