@@ -1,9 +1,9 @@
 from datetime import UTC, datetime
 
-from genesis_pipeline.automation.revision_planner import plan_revision_runs
+from genesis_pipeline.automation.revision_planner import plan_revision_runs, stages_to_resume
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
-from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.store.records import RevisionRequestRecord, SessionRecord
+from genesis_pipeline.domain.stages import STAGE_INPUTS, STAGE_ORDER, Stage
+from genesis_pipeline.store.records import RevisionRequestRecord, SessionRecord, VersionRecord
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -63,3 +63,61 @@ def test_higher_priority_sessions_come_first_and_carry_their_priority_tag():
     )
     assert [r.session_id for r in runs] == ["s-high", "s-low"]
     assert runs[0].tags["dagster/priority"] == "7"
+
+
+def version(stage: Stage, number: int, upstream: dict[Stage, int], approved: bool = True):
+    return VersionRecord(
+        id=hash((stage, number)),
+        session_id="s-a",
+        stage=stage,
+        version=number,
+        attempt=1,
+        seed=0,
+        status="passed",
+        content={},
+        upstream_versions=upstream,
+        quality_score=0.9,
+        model="m",
+        prompt_version="p",
+        tokens_in=1,
+        tokens_out=1,
+        latency_ms=1.0,
+        revision_request_id=None,
+        approved_by="writer" if approved else None,
+        created_at=NOW,
+    )
+
+
+def chain(*approved_flags: bool) -> tuple[dict, dict]:
+    passed, approved = {}, {}
+    for stage, is_approved in zip(STAGE_ORDER, approved_flags, strict=False):
+        inputs = {dep: 1 for dep in STAGE_INPUTS[stage]}
+        record = version(stage, 1, inputs, is_approved)
+        passed[stage] = record
+        approved[stage] = record if is_approved else None
+    return passed, approved
+
+
+def test_resume_runs_from_the_first_stage_without_a_version():
+    passed, approved = chain(True, True, True)
+    assert stages_to_resume(passed, approved) == STAGE_ORDER[3:]
+    assert stages_to_resume({}, {}) == STAGE_ORDER
+
+
+def test_resume_reruns_a_stage_built_on_inputs_that_changed():
+    passed, approved = chain(True, True, True, True, True, True)
+    approved[Stage.CHARACTERS] = version(Stage.CHARACTERS, 2, {Stage.STORY: 1, Stage.WORLDVIEW: 1})
+    passed[Stage.CHARACTERS] = approved[Stage.CHARACTERS]
+    assert stages_to_resume(passed, approved) == (Stage.PLOT_OUTLINE, Stage.STORY_BIBLE)
+
+
+def test_resume_waits_for_the_writer_and_has_nothing_to_do_when_done():
+    assert stages_to_resume(*chain(True, False)) == ()
+    assert stages_to_resume(*chain(*[True] * 6)) == ()
+
+
+def test_a_revision_run_starts_earlier_when_an_earlier_stage_is_unfinished():
+    [run] = plan_revision_runs(
+        [request(3, "s-a", Stage.CHARACTERS)], {"s-a": session("s-a")}, {"s-a": Stage.CONCEPT}
+    )
+    assert run.stages == STAGE_ORDER and run.request_ids == (3,)
