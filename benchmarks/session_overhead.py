@@ -3,7 +3,7 @@
 Times, on one SQLite instance (the embedded default) with the in-process executor:
   bare     - a run of six empty partitioned assets in a chain (Dagster alone)
   skeleton - Dagster alone in the session's shape: each asset loads its upstream as an input
-             through an IO manager and yields the same 12 blocking checks in its step
+             through an IO manager and yields the same 18 partitioned blocking checks in its step
   session  - a whole genesis session: offline generator, gates, store, outbox, export
 and prints medians and the ratios session/bare (the issue's goal: ≤ 1.3) and
 session/skeleton (what genesis's own code adds to the Dagster work the session's shape needs).
@@ -36,8 +36,13 @@ def empty_chain(shaped: bool) -> list[dg.AssetsDefinition]:
     previous: str | None = None
     for stage in STAGE_ORDER:
         name = f"{'shaped' if shaped else 'bare'}_{stage.value}"
-        gates = ("quality", "consistency") if shaped else ()
-        specs = [dg.AssetCheckSpec(f"{g}_gate", asset=name, blocking=True) for g in gates]
+        gates = ("quality", "consistency", "approval") if shaped else ()
+        specs = [
+            dg.AssetCheckSpec(
+                f"{g}_gate", asset=name, blocking=True, partitions_def=genesis_sessions
+            )
+            for g in gates
+        ]
         ins = {"upstream": dg.AssetIn(previous)} if shaped and previous else {}
         deps = [previous] if previous and not shaped else []
 
