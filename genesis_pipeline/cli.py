@@ -4,22 +4,20 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING
 
 import click
 from pydantic import ValidationError
-from rich.console import Console
 
+if TYPE_CHECKING:
+    from genesis_pipeline.domain.inbound import FeedbackSubmitted
+    from genesis_pipeline.store.records import VersionRecord
+
+from genesis_pipeline.cli_common import console, errors, fail_usage, first_error
+from genesis_pipeline.cli_kafka import add_character, add_world_element, feedback
+from genesis_pipeline.cli_session import session
+from genesis_pipeline.cli_tail import events
 from genesis_pipeline.settings import dagster_home
-
-console = Console()
-errors = Console(stderr=True)
-
-
-def fail_usage(message: str) -> NoReturn:
-    """A user mistake: one line on stderr, exit 2, no stack trace."""
-    errors.print(f"[red]error:[/] {message}", highlight=False)
-    sys.exit(2)
 
 
 def ensure_dagster_home() -> Path:
@@ -39,6 +37,11 @@ def main() -> None:
     """genesis_pipeline: the Genesis phase of a novel as gated Dagster assets."""
 
 
+# Talking to the pipeline over Kafka (cli_session.py, cli_kafka.py, cli_tail.py).
+for command in (session, feedback, add_character, add_world_element, events):
+    main.add_command(command)
+
+
 @main.command()
 @click.option("--premise", required=True, help="The writer's premise (1-4000 characters).")
 @click.option("--genre", default=None, help="Genre, e.g. fantasy, mystery, science fiction.")
@@ -51,6 +54,12 @@ def main() -> None:
     default=None,
     help="Offline generator: share of first drafts that fail a gate on purpose (0-1).",
 )
+@click.option(
+    "--human-review",
+    is_flag=True,
+    help="Review mode human: show each stage that passed its gates and ask to accept, "
+    "modify or regenerate it before the next stage runs.",
+)
 def run(
     premise: str,
     genre: str | None,
@@ -58,18 +67,28 @@ def run(
     max_attempts: int,
     session_id: str | None,
     flaw_rate: float | None,
+    human_review: bool,
 ) -> None:
     """Run one whole session in this process, revisions included; print the stage table."""
-    from genesis_pipeline.domain.session import SessionSpec, check_session_id
+    from genesis_pipeline.domain.session import (
+        ReviewMode,
+        SessionSpec,
+        check_session_id,
+        new_session_id,
+    )
 
     try:
         spec = SessionSpec(
-            premise=premise, genre=genre, audience=audience, max_attempts=max_attempts
+            premise=premise,
+            genre=genre,
+            audience=audience,
+            max_attempts=max_attempts,
+            review_mode=ReviewMode.HUMAN if human_review else ReviewMode.AUTO,
         )
         if session_id is not None:
             check_session_id(session_id)
     except (ValidationError, ValueError) as error:
-        fail_usage(_first_error(error))
+        fail_usage(first_error(error))
     if flaw_rate is not None and not 0.0 <= flaw_rate <= 1.0:
         fail_usage(f"--flaw-rate must be between 0 and 1, got {flaw_rate}")
     ensure_dagster_home()
@@ -80,7 +99,7 @@ def run(
     from genesis_pipeline.domain.session import SessionStatus
     from genesis_pipeline.generation.resources import GeneratorResource
     from genesis_pipeline.resources import genesis_resources
-    from genesis_pipeline.session_runner import SessionExistsError, new_session_id, run_session
+    from genesis_pipeline.session_runner import SessionExistsError, run_session
 
     session_id = session_id or new_session_id(spec.premise)
     resources = genesis_resources(generator=GeneratorResource(offline_flaw_rate=flaw_rate))
@@ -100,6 +119,7 @@ def run(
                 resources=resources,
                 on_run=progress,
                 log_level="CRITICAL",  # progress lines say what happened; the UI has the logs
+                review=ask_the_writer if human_review else None,
             )
         except SessionExistsError as error:
             fail_usage(str(error))
@@ -110,6 +130,26 @@ def run(
         return
     errors.print(f"session {session_id} did not complete: {result.status}")
     sys.exit(1)
+
+
+def ask_the_writer(version: "VersionRecord") -> "FeedbackSubmitted":
+    """`genesis run --human-review`: show a version that passed its gates; ask what to do."""
+    from rich.markdown import Markdown
+
+    from genesis_pipeline.domain.inbound import FeedbackAction, FeedbackSubmitted
+    from genesis_pipeline.domain.markdown import render_artifact_markdown
+
+    console.rule(f"{version.stage} v{version.version} passed its gates")
+    console.print(Markdown(render_artifact_markdown(version.stage, version.artifact())))
+    action = click.prompt(
+        "accept, modify or regenerate?",
+        type=click.Choice([a.value for a in FeedbackAction]),
+        default=FeedbackAction.ACCEPT.value,
+    )
+    instructions = None
+    if action == FeedbackAction.MODIFY:
+        instructions = click.prompt("what should change?")
+    return FeedbackSubmitted(stage=version.stage, action=action, instructions=instructions)
 
 
 @main.command()
@@ -168,7 +208,7 @@ def lint(bible_json: Path) -> None:
     except OSError as error:
         fail_usage(f"cannot read {bible_json}: {error.strerror}")
     except ValidationError as error:
-        fail_usage(f"{bible_json} is not an exported bible: {_first_error(error)}")
+        fail_usage(f"{bible_json} is not an exported bible: {first_error(error)}")
     verdicts = lint_bible(document)
     report = [v.model_dump(mode="json") for v in verdicts]
     click.echo(json.dumps(report, indent=2, ensure_ascii=False))
@@ -200,24 +240,86 @@ def upgrade() -> None:
 
 
 @main.command()
-def dev() -> None:
-    """Start `dagster dev` on this workspace with DAGSTER_HOME set; Ctrl-C stops it."""
-    import subprocess
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=3000, show_default=True, help="UI port."
+)
+def dev(port: int) -> None:
+    """A local broker if none answers, then `dagster dev` on this workspace; Ctrl-C stops all.
+
+    The broker (Tansu, in memory) is started on GENESIS_KAFKA_BOOTSTRAP when that is a free
+    loopback address; the outbox relay and the Kafka consumers run as sensors in the daemon.
+    """
+    from genesis_pipeline.cli_common import fail_work
+    from genesis_pipeline.dev_stack import DevStackError, run_dev_stack
 
     workspace = Path("workspace.yaml")
     if not workspace.exists():
         fail_usage("run `genesis dev` from the project folder (no workspace.yaml here)")
-    ensure_dagster_home()
-    command = [sys.executable, "-m", "dagster", "dev", "-w", str(workspace)]
+    home = ensure_dagster_home()
     try:
-        sys.exit(subprocess.call(command))
-    except KeyboardInterrupt:
-        sys.exit(0)
+        code = run_dev_stack(
+            workspace,
+            home=home,
+            webserver_port=port,
+            say=lambda line: console.print(line, highlight=False, soft_wrap=True),
+        )
+    except DevStackError as error:
+        fail_work(str(error))
+    sys.exit(code)
 
 
-def _first_error(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        return f"{where}: {first['msg']}" if where else first["msg"]
-    return str(error)
+@main.command()
+@click.option("--once", is_flag=True, help="Publish what is pending now, then exit.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 20_000),  # marking a batch sent binds an id each (SQLite: ≤ 32,766)
+    default=1000,
+    show_default=True,
+    help="Events per transaction.",
+)
+def relay(once: bool, batch_size: int) -> None:
+    """Publish the outbox to genesis.events until Ctrl-C (the relay sensor does the same job).
+
+    While the broker is down the relay retries with backoff; exit 1 with --once.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    from genesis_pipeline.cli_common import fail_work
+    from genesis_pipeline.messaging.kafka import (
+        IdempotenceUnsupportedError,
+        KafkaConfig,
+        KafkaUnavailableError,
+    )
+    from genesis_pipeline.messaging.relay_process import drain_once, relay_until_stopped
+    from genesis_pipeline.messaging.topics import Topic
+    from genesis_pipeline.settings import GenesisSettings
+    from genesis_pipeline.store.genesis_store import GenesisStore
+
+    ensure_dagster_home()
+    store = GenesisStore(GenesisSettings().resolved_database_url())
+    config = KafkaConfig.from_settings()
+    topic = config.topic(Topic.EVENTS)
+    try:
+        if once:
+            published = drain_once(store, config, batch_size=batch_size)
+            console.print(f"published {published} event(s) to {topic}", highlight=False)
+            return
+        console.print(
+            f"relaying {store.engine.url.render_as_string()} → {topic} at {config.bootstrap}; "
+            "Ctrl-C stops",
+            highlight=False,
+            soft_wrap=True,
+        )
+        relay_until_stopped(
+            store,
+            config,
+            batch_size=batch_size,
+            say=lambda line: console.print(line, highlight=False, soft_wrap=True),
+        )
+    except IdempotenceUnsupportedError as error:
+        fail_usage(str(error))  # configuration, not a passing outage
+    except KafkaUnavailableError as error:
+        fail_work(str(error).splitlines()[0])
+    except OperationalError as error:  # --once: the store is down (the loop retries instead)
+        fail_work(f"cannot reach the genesis store: {error}".splitlines()[0])
+    console.print("relay stopped", highlight=False)

@@ -7,6 +7,7 @@ from genesis_pipeline.automation.kafka_sensors import (
     genesis_commands_sensor,
     genesis_feedback_sensor,
 )
+from genesis_pipeline.automation.relay_sensor import genesis_outbox_relay_sensor
 from genesis_pipeline.automation.sensors import (
     genesis_automation_sensor,
     genesis_revision_sensor,
@@ -24,6 +25,7 @@ defs = dg.Definitions(
         genesis_revision_sensor,
         genesis_automation_sensor,
         genesis_stage_failure_sensor,
+        genesis_outbox_relay_sensor,
     ],
     resources=genesis_resources(),
     # The stages of a session run one after another; a process per step would cost ~3 s each

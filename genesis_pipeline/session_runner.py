@@ -1,8 +1,6 @@
 """Running one whole session in this process: the first run, then the revision runs that the
 same planner as `genesis_revision_sensor` asks for, until nothing is pending."""
 
-import re
-import secrets
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -76,13 +74,6 @@ def _apply_review(
     with store.read() as r:
         pending = r.revisions.pending_for_session(session.session_id)
     return plan_revision_runs(pending, {session.session_id: session})
-
-
-def new_session_id(premise: str) -> str:
-    """A readable id from the premise's first words plus a random suffix."""
-    words = re.findall(r"[a-z0-9]+", premise.lower())[:4]
-    stem = "-".join(words)[:40].strip("-") or "session"
-    return f"{stem}-{secrets.token_hex(3)}"
 
 
 def run_session(

@@ -88,3 +88,23 @@ def test_db_upgrade_reports_the_revision(cli, tmp_path):
     assert result.exit_code == 0
     assert "empty → 0001" in result.output
     assert Path(tmp_path / "home" / "genesis.db").exists()
+
+
+def test_run_with_human_review_asks_about_every_stage(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("GENESIS_DATABASE_URL", raising=False)
+    monkeypatch.delenv("GENESIS_EXPORT_URI", raising=False)
+    # accept concept and story, ask for a change to the world, then accept everything after
+    answers = "accept\naccept\nmodify\nAdd a location named the Salt Archive\n" + "accept\n" * 4
+    result = CliRunner().invoke(
+        main,
+        ["run", "--premise", PREMISE, "--session-id", "glass-02", "--human-review"],
+        input=answers,
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.count("accept, modify or regenerate?") == 7
+    assert "worldview v2 passed its gates" in result.output
+    bible = json.loads((tmp_path / "home" / "exports" / "glass-02.json").read_text())
+    assert bible["versions"]["worldview"] == 2
+    assert "Salt Archive" in [loc["name"] for loc in bible["worldview"]["locations"]]

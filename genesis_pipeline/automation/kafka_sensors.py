@@ -50,9 +50,9 @@ def consume(
     offsets = read_offsets(context.cursor)
     fetched = asyncio.run(kafka.fetch(kafka.topic(topic), offsets, max_records=BATCH))
     lag = sum(fetched.lag.values())
-    context.log.info(f"{kafka.topic(topic)}: {len(fetched.records)} message(s), lag {lag}")
     if not fetched.records:
         return dg.SkipReason(f"no new messages on {kafka.topic(topic)} (lag {lag})")
+    context.log.info(f"{kafka.topic(topic)}: {len(fetched.records)} message(s), lag {lag}")
 
     handler_context = HandlerContext(
         store=store, export_bible=exporter.write_bible if exporter else None

@@ -1,6 +1,7 @@
 """A writing session: what the writer asked for and where the session stands."""
 
 import re
+import secrets
 from enum import StrEnum
 from typing import Annotated
 
@@ -16,6 +17,13 @@ def check_session_id(value: str) -> str:
             "starting with a letter or digit"
         )
     return value
+
+
+def new_session_id(premise: str) -> str:
+    """A readable id from the premise's first words plus a random suffix."""
+    words = re.findall(r"[a-z0-9]+", premise.lower())[:4]
+    stem = "-".join(words)[:40].strip("-") or "session"
+    return f"{stem}-{secrets.token_hex(3)}"
 
 
 SessionId = Annotated[str, AfterValidator(check_session_id)]

@@ -167,6 +167,10 @@ def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
 
 @pytest.fixture
 def pipeline(instance: dg.DagsterInstance, kafka: KafkaConfig, tmp_path: Path) -> Pipeline:
+    return make_pipeline(instance, kafka, tmp_path)
+
+
+def make_pipeline(instance: dg.DagsterInstance, kafka: KafkaConfig, tmp_path: Path) -> Pipeline:
     resources = genesis_resources(
         database_url=f"sqlite:///{tmp_path / 'genesis.db'}",
         export_uri=str(tmp_path / "exports"),

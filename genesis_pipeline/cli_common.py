@@ -1,0 +1,32 @@
+"""What every `genesis` command shares: the consoles and how a user mistake is reported."""
+
+import sys
+from typing import NoReturn
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def fail_usage(message: str) -> NoReturn:
+    """A user mistake: one line on stderr, exit 2, no stack trace."""
+    errors.print(f"[red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(2)
+
+
+def fail_work(message: str) -> NoReturn:
+    """The work could not be done (e.g. the broker is down): one line on stderr, exit 1."""
+    errors.print(f"[red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(1)
+
+
+def first_error(error: Exception) -> str:
+    """The first problem a validation error names, as one line."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return f"{where}: {first['msg']}" if where else first["msg"]
+    return str(error)

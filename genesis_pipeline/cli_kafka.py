@@ -1,0 +1,181 @@
+"""Publishing to the pipeline over Kafka: feedback and dynamic requests (CONTRACT §4, §7),
+and the helpers every Kafka command shares.
+
+Imports of the messaging stack stay inside the commands: it pulls in Dagster, and
+`genesis --help` should not wait for that.
+"""
+
+import asyncio
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import click
+from pydantic import ValidationError
+
+from genesis_pipeline.cli_common import console, fail_usage, fail_work, first_error
+from genesis_pipeline.domain.session import check_session_id
+from genesis_pipeline.domain.stages import parse_stage
+
+if TYPE_CHECKING:
+    from genesis_pipeline.domain.events import Envelope, EventType
+    from genesis_pipeline.messaging.kafka import KafkaConfig
+    from genesis_pipeline.messaging.topics import Topic
+
+
+def valid_session_id(value: str) -> str:
+    try:
+        return check_session_id(value)
+    except ValueError as error:
+        fail_usage(str(error))
+
+
+def kafka_config() -> "KafkaConfig":
+    """The GENESIS_KAFKA_* settings, without the idempotent producer; also quiets aiokafka,
+    whose own log lines would repeat (as multi-line noise) what our one-line errors say.
+
+    Idempotence only dedupes a producer's retries, and these commands publish one message
+    with a fresh producer whose `event_id` the pipeline dedupes anyway (CONTRACT §4). Without
+    it the same commands work against the local broker `genesis dev` started in another
+    terminal, which refuses the idempotent producer.
+    """
+    from genesis_pipeline.messaging.kafka import KafkaConfig
+
+    logging.getLogger("aiokafka").addHandler(logging.NullHandler())
+    try:
+        return KafkaConfig.from_settings(idempotence=False)
+    except ValidationError as error:  # a malformed GENESIS_* variable
+        first = error.errors()[0]
+        name = "GENESIS_" + "_".join(str(p) for p in first["loc"]).upper()
+        fail_usage(f"{name}: {first['msg']}")
+
+
+def publish(config: "KafkaConfig", topic: "Topic", envelope: "Envelope") -> None:
+    from genesis_pipeline.messaging.codec import encode
+    from genesis_pipeline.messaging.kafka import KafkaUnavailableError, OutMessage
+
+    message = OutMessage(
+        topic=config.topic(topic), key=envelope.session_id.encode(), value=encode(envelope)
+    )
+    try:
+        asyncio.run(config.publish([message]))
+    except KafkaUnavailableError as error:
+        fail_work(f"cannot publish to {message.topic}: {error}")
+    console.print(
+        f"published {envelope.event_type} for session [bold]{envelope.session_id}[/] "
+        f"to {message.topic} (event {envelope.event_id})",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _session_correlation_id(session_id: str) -> str:
+    """The session's own correlation id when the genesis store here knows it, else a new one.
+
+    Best effort: the pipeline takes feedback without it (and rejects an unknown session to the
+    DLQ itself), so a store that is absent or unreachable from this machine is not an error.
+    A SQLite store that does not exist is not created just to look.
+    """
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from genesis_pipeline.settings import GenesisSettings
+
+    try:
+        url = GenesisSettings().resolved_database_url()
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
+            return str(uuid.uuid4())
+        from genesis_pipeline.store.genesis_store import GenesisStore
+
+        with GenesisStore(url).read() as r:
+            session = r.sessions.get(session_id)
+    except Exception:  # any driver or settings error: fall back, as documented above
+        return str(uuid.uuid4())
+    return session.correlation_id if session is not None else str(uuid.uuid4())
+
+
+def _publish_feedback(event_type: "EventType", session_id: str, payload: dict[str, Any]) -> None:
+    from genesis_pipeline.domain.events import new_event
+    from genesis_pipeline.messaging.topics import Topic
+
+    config = kafka_config()
+    envelope = new_event(
+        event_type,
+        session_id=session_id,
+        correlation_id=_session_correlation_id(session_id),
+        payload=payload,
+    )
+    publish(config, Topic.FEEDBACK, envelope)
+
+
+@click.command()
+@click.argument("session_id", metavar="SESSION")
+@click.argument("stage", metavar="STAGE")
+@click.argument("action", metavar="accept|modify|regenerate")
+@click.option("--instructions", default=None, help="What to change (required for modify).")
+def feedback(session_id: str, stage: str, action: str, instructions: str | None) -> None:
+    """Publish `genesis.feedback.submitted` for one stage of a session.
+
+    STAGE is one of: concept, story, worldview, characters, plot_outline, story_bible.
+    """
+    from genesis_pipeline.domain.events import EventType
+    from genesis_pipeline.domain.inbound import FeedbackSubmitted
+
+    valid_session_id(session_id)
+    try:
+        parse_stage(stage)
+        payload = FeedbackSubmitted.model_validate(
+            {"stage": stage, "action": action, "instructions": instructions}
+        )
+    except ValueError as error:  # ValidationError is a ValueError
+        fail_usage(first_error(error))
+    _publish_feedback(
+        EventType.FEEDBACK_SUBMITTED, session_id, payload.model_dump(mode="json", exclude_none=True)
+    )
+
+
+@click.command("add-character")
+@click.argument("session_id", metavar="SESSION")
+@click.option("--role", required=True, help="The character's role, e.g. rival, mentor.")
+@click.option("--description", required=True, help="Who they are and why they matter.")
+@click.option("--name", default=None, help="A name (default: the pipeline picks one).")
+def add_character(session_id: str, role: str, description: str, name: str | None) -> None:
+    """Ask for a new character: revises `characters` and everything downstream."""
+    from genesis_pipeline.domain.events import EventType
+    from genesis_pipeline.domain.inbound import CharacterRequested
+
+    valid_session_id(session_id)
+    try:
+        payload = CharacterRequested.model_validate(
+            {"role": role, "description": description, "name": name}
+        )
+    except ValidationError as error:
+        fail_usage(first_error(error))
+    _publish_feedback(
+        EventType.CHARACTER_REQUESTED,
+        session_id,
+        payload.model_dump(mode="json", exclude_none=True),
+    )
+
+
+@click.command("add-world-element")
+@click.argument("session_id", metavar="SESSION")
+@click.option("--kind", required=True, metavar="location|faction|rule", help="What to add.")
+@click.option("--description", required=True, help="What it is and how it fits the world.")
+def add_world_element(session_id: str, kind: str, description: str) -> None:
+    """Ask for a new location, faction or rule: revises `worldview` and everything downstream."""
+    from genesis_pipeline.domain.events import EventType
+    from genesis_pipeline.domain.inbound import WorldviewElementRequested
+
+    valid_session_id(session_id)
+    try:
+        payload = WorldviewElementRequested.model_validate(
+            {"kind": kind, "description": description}
+        )
+    except ValidationError as error:
+        fail_usage(first_error(error))
+    _publish_feedback(
+        EventType.WORLDVIEW_ELEMENT_REQUESTED, session_id, payload.model_dump(mode="json")
+    )

@@ -1,0 +1,151 @@
+"""`genesis session new`: request a session over Kafka and, with --wait, follow it to its end."""
+
+import asyncio
+import sys
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import click
+from pydantic import ValidationError
+from rich.markup import escape
+
+from genesis_pipeline.cli_common import console, errors, fail_usage, fail_work, first_error
+from genesis_pipeline.cli_kafka import kafka_config, publish, valid_session_id
+
+if TYPE_CHECKING:
+    from genesis_pipeline.domain.events import Envelope
+    from genesis_pipeline.messaging.kafka import KafkaConfig
+
+
+@click.group()
+def session() -> None:
+    """Sessions over Kafka: request one and follow it."""
+
+
+@session.command("new")
+@click.option("--premise", required=True, help="The writer's premise (1-4000 characters).")
+@click.option("--genre", default=None, help="Genre, e.g. fantasy, mystery, science fiction.")
+@click.option("--audience", default=None, help="Intended audience, e.g. adult, young adult.")
+@click.option("--language", default=None, help="Language of the bible (default: en).")
+@click.option(
+    "--review-mode",
+    default="auto",
+    show_default=True,
+    metavar="auto|human",
+    help="human: every stage waits for `genesis feedback … accept`.",
+)
+@click.option("--priority", type=int, default=0, show_default=True, help="-10 … 10.")
+@click.option("--max-attempts", type=int, default=3, show_default=True, help="Attempts per stage.")
+@click.option("--session-id", default=None, help="Session id (default: made from the premise).")
+@click.option("--wait", is_flag=True, help="Show the session's progress until it ends.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=1800.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --wait: give up waiting after this long (exit 1; the session goes on).",
+)
+def session_new(
+    premise: str,
+    genre: str | None,
+    audience: str | None,
+    language: str | None,
+    review_mode: str,
+    priority: int,
+    max_attempts: int,
+    session_id: str | None,
+    wait: bool,
+    timeout: float,
+) -> None:
+    """Publish `genesis.session.requested` to genesis.commands; --wait follows it to the end."""
+    from genesis_pipeline.domain.session import ReviewMode, SessionSpec
+
+    fields: dict[str, Any] = dict(
+        premise=premise,
+        genre=genre,
+        audience=audience,
+        review_mode=review_mode,
+        priority=priority,
+        max_attempts=max_attempts,
+    )
+    if language is not None:
+        fields["language"] = language
+    try:
+        spec = SessionSpec.model_validate(fields)
+    except ValidationError as error:
+        fail_usage(first_error(error))
+    if session_id is not None:
+        valid_session_id(session_id)
+    if wait and timeout <= 0:
+        fail_usage(f"--timeout must be more than 0 seconds, got {timeout:g}")
+
+    from genesis_pipeline.domain.events import EventType, new_event
+    from genesis_pipeline.messaging.topics import Topic
+
+    config = kafka_config()
+    if session_id is None:
+        from genesis_pipeline.domain.session import new_session_id
+
+        session_id = new_session_id(spec.premise)
+    request = new_event(
+        EventType.SESSION_REQUESTED,
+        session_id=session_id,
+        correlation_id=str(uuid.uuid4()),  # everything the request causes will carry it
+        payload=spec.model_dump(mode="json", exclude_none=True),
+    )
+    publish(config, Topic.COMMANDS, request)
+    if not wait:
+        console.print(f"follow it: genesis events tail --session {session_id}", highlight=False)
+        return
+    _wait_for(config, request, human=spec.review_mode is ReviewMode.HUMAN, timeout=timeout)
+
+
+def _wait_for(config: "KafkaConfig", request: "Envelope", *, human: bool, timeout: float) -> None:
+    from genesis_pipeline.cli_events import progress_line
+    from genesis_pipeline.domain.events import Envelope, EventType
+    from genesis_pipeline.messaging.kafka import KafkaUnavailableError
+    from genesis_pipeline.session_watch import WatchEnd, watch_session
+
+    session_id = request.session_id
+
+    def show(event: Envelope) -> None:
+        line = progress_line(event)
+        if line is not None:
+            console.print(line, highlight=False, soft_wrap=True)
+        if human and event.event_type == EventType.STAGE_COMPLETED:
+            stage = escape(str(event.payload.get("stage", "STAGE")))
+            console.print(
+                f"         approve it: [bold]genesis feedback {session_id} {stage} accept[/] "
+                "(or modify --instructions …, or regenerate)",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+    async def watch() -> WatchEnd:
+        async with asyncio.timeout(timeout):
+            return await watch_session(
+                config,
+                session_id=session_id,
+                correlation_id=request.correlation_id,
+                request_event_id=request.event_id,
+                on_event=show,
+            )
+
+    try:
+        with console.status(f"waiting for session {session_id} …"):
+            end = asyncio.run(watch())
+    except KafkaUnavailableError as error:
+        fail_work(f"cannot follow the session: {error}")
+    except TimeoutError:
+        fail_work(
+            f"no end of session {session_id} within {timeout:g}s; it goes on in the pipeline "
+            f"(`genesis events tail --session {session_id}`)"
+        )
+    except KeyboardInterrupt:  # only the watching stops; the session goes on in the pipeline
+        errors.print(f"stopped watching; session {session_id} goes on", highlight=False)
+        sys.exit(130)
+    if end.exit_code == 0:
+        console.print(end.message, highlight=False, soft_wrap=True)
+        return
+    fail_work(end.message)
