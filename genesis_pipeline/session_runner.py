@@ -16,9 +16,10 @@ from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER, stage_and_downstream
 from genesis_pipeline.stages.all_stages import STAGE_ASSETS
 from genesis_pipeline.stages.partitions import GENESIS_SESSION_PARTITIONS
-from genesis_pipeline.store.genesis_store import BibleExport, GenesisStore
+from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.inbound import InboundCommands
 from genesis_pipeline.store.records import SessionRecord, VersionRecord
+from genesis_pipeline.store.session_facts import BibleExport
 from genesis_pipeline.store.unit_of_work import UnitOfWork
 
 

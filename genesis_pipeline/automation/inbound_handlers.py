@@ -17,9 +17,10 @@ from genesis_pipeline.domain.inbound import FeedbackSubmitted, Inbound
 from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage, stage_and_downstream
 from genesis_pipeline.gates.checks import writer_approval
-from genesis_pipeline.store.genesis_store import BibleExport, GenesisStore
+from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.inbound import WRITER, InboundCommands
 from genesis_pipeline.store.records import SessionRecord
+from genesis_pipeline.store.session_facts import BibleExport
 
 
 @dataclass

@@ -23,13 +23,9 @@ from genesis_pipeline.domain.inbound import (
 )
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.store.genesis_store import (
-    BibleExport,
-    GenesisStore,
-    add_session,
-    complete_session,
-)
+from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.records import SessionRecord, VersionRecord
+from genesis_pipeline.store.session_facts import BibleExport, add_session, complete_session
 from genesis_pipeline.store.unit_of_work import UnitOfWork
 
 WRITER = "writer"

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 
 from genesis_pipeline.store.inbox import Inbox
 from genesis_pipeline.store.outbox import Outbox
-from genesis_pipeline.store.repositories import Artifacts, Gates, Revisions, Sessions
+from genesis_pipeline.store.repositories import Artifacts, Gates, Sessions
+from genesis_pipeline.store.revisions import Revisions
 
 
 class UnitOfWork:
