@@ -24,6 +24,7 @@ from genesis_pipeline.messaging.topics import Topic
 from genesis_pipeline.resources import genesis_resources
 from genesis_pipeline.stages.all_stages import STAGE_ASSETS
 from genesis_pipeline.store.genesis_store import GenesisStore
+from genesis_pipeline_tests.kafka_reading import published_events
 from genesis_pipeline_tests.pipeline.test_commands import FULL_CHAIN
 
 pytestmark = pytest.mark.slow
@@ -85,17 +86,6 @@ def automation_ticked_after(instance: dg.DagsterInstance, moment: float) -> bool
     return False
 
 
-def events_of(kafka: KafkaConfig, session_id: str) -> list[Envelope]:
-    offsets: dict[int, int] = {}
-    events: list[Envelope] = []
-    while True:
-        fetched = asyncio.run(kafka.fetch(kafka.topic(Topic.EVENTS), offsets, max_records=500))
-        if not fetched.records:
-            return [e for e in events if e.session_id == session_id]
-        events += [Envelope.model_validate_json(r.value or b"") for r in fetched.records]
-        offsets = fetched.next_offsets
-
-
 def request_session(kafka: KafkaConfig, session_id: str) -> None:
     message = Envelope(
         event_id=str(uuid.uuid4()),
@@ -117,7 +107,7 @@ def test_a_session_over_kafka_and_a_stage_rematerialized_by_hand(
     request_session(kafka, sid)
 
     def completed() -> list[Envelope] | None:
-        events = events_of(kafka, sid)
+        events = published_events(kafka, sid)
         done = events and events[-1].event_type == "genesis.session.completed"
         return events if done else None
 

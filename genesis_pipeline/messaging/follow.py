@@ -9,7 +9,6 @@ import time
 from collections.abc import AsyncGenerator, Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.structs import ConsumerRecord
 
 from genesis_pipeline.messaging.kafka import KafkaConfig, Record
 
@@ -53,7 +52,7 @@ async def follow(
             batches = await consumer.getmany(*assigned, timeout_ms=POLL_MS)
             for tp in assigned:
                 for message in batches.get(tp, []):
-                    yield _record(message)
+                    yield Record.from_message(message)
     finally:
         await consumer.stop()
 
@@ -86,15 +85,3 @@ async def _assign_new(
     if assigned:  # the first assignment is positioned by the caller
         await config.bounded(consumer.seek_to_beginning(*new), "seeking")
     return [*assigned, *new]
-
-
-def _record(message: ConsumerRecord[bytes, bytes]) -> Record:
-    return Record(
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        key=message.key,
-        value=message.value,
-        timestamp_ms=message.timestamp,
-        headers=tuple((k, v) for k, v in (message.headers or ())),
-    )

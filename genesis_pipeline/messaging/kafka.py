@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import dagster as dg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
 
 from genesis_pipeline.messaging.topics import Topic, topic_name
 from genesis_pipeline.settings import GenesisSettings
@@ -39,6 +40,18 @@ class Record:
     value: bytes | None
     timestamp_ms: int
     headers: tuple[tuple[str, bytes], ...] = ()
+
+    @classmethod
+    def from_message(cls, message: ConsumerRecord[bytes, bytes]) -> "Record":
+        return cls(
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            key=message.key,
+            value=message.value,
+            timestamp_ms=message.timestamp,
+            headers=tuple((k, v) for k, v in (message.headers or ())),
+        )
 
 
 @dataclass(frozen=True)
@@ -185,19 +198,7 @@ class KafkaConfig:
             batches = await self.bounded(
                 consumer.getmany(*tps, timeout_ms=200, max_records=max_records), "fetching"
             )
-            records = [
-                Record(
-                    topic=m.topic,
-                    partition=m.partition,
-                    offset=m.offset,
-                    key=m.key,
-                    value=m.value,
-                    timestamp_ms=m.timestamp,
-                    headers=tuple((k, v) for k, v in (m.headers or ())),
-                )
-                for tp in tps
-                for m in batches.get(tp, [])
-            ]
+            records = [Record.from_message(m) for tp in tps for m in batches.get(tp, [])]
             next_offsets = dict(offsets)
             for record in records:
                 next_offsets[record.partition] = record.offset + 1

@@ -28,6 +28,7 @@ from genesis_pipeline.messaging.topics import Topic
 from genesis_pipeline.resources import genesis_resources
 from genesis_pipeline.stages.all_stages import STAGE_ASSETS
 from genesis_pipeline.store.genesis_store import GenesisStore
+from genesis_pipeline_tests.kafka_reading import read_topic
 
 SENSORS = (genesis_commands_sensor, genesis_feedback_sensor, genesis_revision_sensor)
 PREMISE = "A lighthouse keeper on a drowned coast finds a map that redraws itself every tide"
@@ -145,9 +146,7 @@ class Pipeline:
         return [e.event_type.removeprefix("genesis.") for e in self.events(session_id)]
 
     def dlq(self) -> list[Record]:
-        return asyncio.run(
-            self.kafka.fetch(self.kafka.topic(Topic.DLQ), {}, max_records=1000)
-        ).records
+        return read_topic(self.kafka, Topic.DLQ)
 
 
 @pytest.fixture

@@ -10,24 +10,13 @@ import pytest
 
 from genesis_pipeline.automation.kafka_sensors import genesis_commands_sensor
 from genesis_pipeline.automation.relay_sensor import genesis_outbox_relay_sensor
-from genesis_pipeline.domain.events import Envelope
 from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.messaging.kafka import KafkaConfig, KafkaUnavailableError
 from genesis_pipeline.messaging.local_broker import LocalBroker
 from genesis_pipeline.messaging.topics import Topic
+from genesis_pipeline_tests.kafka_reading import published_events
 from genesis_pipeline_tests.pipeline.conftest import PREMISE, Pipeline, make_pipeline
 from genesis_pipeline_tests.pipeline.test_commands import FULL_CHAIN
-
-
-def published(kafka: KafkaConfig) -> list[Envelope]:
-    offsets: dict[int, int] = {}
-    events = []
-    while True:
-        fetched = asyncio.run(kafka.fetch(kafka.topic(Topic.EVENTS), offsets, max_records=500))
-        if not fetched.records:
-            return events
-        events += [Envelope.model_validate_json(r.value or b"") for r in fetched.records]
-        offsets = fetched.next_offsets
 
 
 def test_the_events_of_a_session_reach_the_topic_in_contract_order(pipeline: Pipeline) -> None:
@@ -35,7 +24,7 @@ def test_the_events_of_a_session_reach_the_topic_in_contract_order(pipeline: Pip
     pipeline.settle()
     pipeline.tick(genesis_outbox_relay_sensor)
 
-    events = [e for e in published(pipeline.kafka) if e.session_id == "moon-harbor-40"]
+    events = [e for e in published_events(pipeline.kafka) if e.session_id == "moon-harbor-40"]
     assert [e.event_type.removeprefix("genesis.") for e in events] == FULL_CHAIN
     assert len({e.event_id for e in events}) == len(events)
     assert events == pipeline.events("moon-harbor-40")
@@ -70,5 +59,5 @@ def test_a_broker_restart_during_a_session_loses_nothing(
     pipeline.settle()
 
     assert pipeline.store.session("moon-harbor-41").status is SessionStatus.COMPLETED
-    events = published(kafka)
+    events = published_events(kafka)
     assert [e.event_type.removeprefix("genesis.") for e in events] == FULL_CHAIN
