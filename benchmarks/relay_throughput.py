@@ -20,7 +20,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -30,9 +30,8 @@ from genesis_pipeline.messaging.kafka import KafkaConfig
 from genesis_pipeline.messaging.local_broker import LocalBroker
 from genesis_pipeline.messaging.relay import DEFAULT_BATCH_SIZE, BatchPublished, OutboxRelay
 from genesis_pipeline.messaging.topics import Topic
-from genesis_pipeline.store import migrate
-from genesis_pipeline.store.engine import dispose_shared_engine, make_engine
 from genesis_pipeline.store.genesis_store import GenesisStore
+from genesis_pipeline_tests.postgres import scratch_database
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "GENESIS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -131,26 +130,13 @@ def measure(name: str, store: GenesisStore, kafka: KafkaConfig, args: argparse.N
 
 @contextmanager
 def postgres_database(admin_url: str) -> Iterator[str | None]:
-    name = f"genesis_bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as error:
-        print(f"postgresql skipped: {admin_url} is not reachable: {error}".splitlines()[0])
-        yield None
-        return
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    try:
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(scratch_database(admin_url, prefix="genesis_bench"))
+        except sa.exc.OperationalError as error:
+            print(f"postgresql skipped: {admin_url} is not reachable: {error}".splitlines()[0])
+            url = None
         yield url
-    finally:
-        dispose_shared_engine(url)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def main() -> None:

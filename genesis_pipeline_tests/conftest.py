@@ -4,6 +4,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 import sqlalchemy as sa
@@ -11,8 +12,7 @@ import sqlalchemy as sa
 from genesis_pipeline.messaging.kafka import KafkaConfig
 from genesis_pipeline.messaging.local_broker import LocalBroker
 from genesis_pipeline.messaging.topics import Topic
-from genesis_pipeline.store import migrate
-from genesis_pipeline.store.engine import dispose_shared_engine, make_engine
+from genesis_pipeline_tests.postgres import scratch_database
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "GENESIS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -45,21 +45,9 @@ def kafka(kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch) -> KafkaConfig:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for one test, dropped afterwards."""
-    name = f"genesis_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as error:
-        pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is needed: {error}".splitlines()[0])
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    engine.dispose()
-    try:
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(scratch_database(POSTGRES_ADMIN_URL, prefix="genesis_test"))
+        except sa.exc.OperationalError as error:
+            pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is needed: {error}".splitlines()[0])
         yield url
-    finally:
-        dispose_shared_engine(url)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
