@@ -1,7 +1,6 @@
 """The `genesis` command (CONTRACT §7). Exit codes: 0 success, 1 the work failed, 2 bad input."""
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,23 +12,17 @@ if TYPE_CHECKING:
     from genesis_pipeline.domain.inbound import FeedbackSubmitted
     from genesis_pipeline.store.records import VersionRecord
 
-from genesis_pipeline.cli_common import console, errors, fail_usage, first_error
+from genesis_pipeline.cli_common import (
+    console,
+    ensure_dagster_home,
+    errors,
+    fail_usage,
+    first_error,
+)
 from genesis_pipeline.cli_kafka import add_character, add_world_element, feedback
+from genesis_pipeline.cli_relay import relay
 from genesis_pipeline.cli_session import session
 from genesis_pipeline.cli_tail import events
-from genesis_pipeline.settings import dagster_home
-
-
-def ensure_dagster_home() -> Path:
-    home = dagster_home()
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():  # outside the project folder: Dagster's defaults, said explicitly
-        config.write_text(
-            "# Created by `genesis`: the default SQLite instance.\ntelemetry:\n  enabled: false\n"
-        )
-    os.environ["DAGSTER_HOME"] = str(home)
-    return home
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,8 +30,8 @@ def main() -> None:
     """genesis_pipeline: the Genesis phase of a novel as gated Dagster assets."""
 
 
-# Talking to the pipeline over Kafka (cli_session.py, cli_kafka.py, cli_tail.py).
-for command in (session, feedback, add_character, add_world_element, events):
+# Talking to the pipeline over Kafka (cli_session.py, cli_kafka.py, cli_tail.py, cli_relay.py).
+for command in (session, feedback, add_character, add_world_element, events, relay):
     main.add_command(command)
 
 
@@ -266,60 +259,3 @@ def dev(port: int) -> None:
     except DevStackError as error:
         fail_work(str(error))
     sys.exit(code)
-
-
-@main.command()
-@click.option("--once", is_flag=True, help="Publish what is pending now, then exit.")
-@click.option(
-    "--batch-size",
-    type=click.IntRange(1, 20_000),  # marking a batch sent binds an id each (SQLite: ≤ 32,766)
-    default=1000,
-    show_default=True,
-    help="Events per transaction.",
-)
-def relay(once: bool, batch_size: int) -> None:
-    """Publish the outbox to genesis.events until Ctrl-C (the relay sensor does the same job).
-
-    While the broker is down the relay retries with backoff; exit 1 with --once.
-    """
-    from sqlalchemy.exc import OperationalError
-
-    from genesis_pipeline.cli_common import fail_work
-    from genesis_pipeline.messaging.kafka import (
-        IdempotenceUnsupportedError,
-        KafkaConfig,
-        KafkaUnavailableError,
-    )
-    from genesis_pipeline.messaging.relay_process import drain_once, relay_until_stopped
-    from genesis_pipeline.messaging.topics import Topic
-    from genesis_pipeline.settings import GenesisSettings
-    from genesis_pipeline.store.genesis_store import GenesisStore
-
-    ensure_dagster_home()
-    store = GenesisStore(GenesisSettings().resolved_database_url())
-    config = KafkaConfig.from_settings()
-    topic = config.topic(Topic.EVENTS)
-    try:
-        if once:
-            published = drain_once(store, config, batch_size=batch_size)
-            console.print(f"published {published} event(s) to {topic}", highlight=False)
-            return
-        console.print(
-            f"relaying {store.engine.url.render_as_string()} → {topic} at {config.bootstrap}; "
-            "Ctrl-C stops",
-            highlight=False,
-            soft_wrap=True,
-        )
-        relay_until_stopped(
-            store,
-            config,
-            batch_size=batch_size,
-            say=lambda line: console.print(line, highlight=False, soft_wrap=True),
-        )
-    except IdempotenceUnsupportedError as error:
-        fail_usage(str(error))  # configuration, not a passing outage
-    except KafkaUnavailableError as error:
-        fail_work(str(error).splitlines()[0])
-    except OperationalError as error:  # --once: the store is down (the loop retries instead)
-        fail_work(f"cannot reach the genesis store: {error}".splitlines()[0])
-    console.print("relay stopped", highlight=False)

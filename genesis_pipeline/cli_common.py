@@ -1,11 +1,15 @@
 """What every `genesis` command shares: the consoles and how a user mistake is reported."""
 
+import os
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
+
+from genesis_pipeline.settings import dagster_home
 
 console = Console()
 errors = Console(stderr=True)
@@ -30,3 +34,15 @@ def first_error(error: Exception) -> str:
         where = ".".join(str(p) for p in first["loc"])
         return f"{where}: {first['msg']}" if where else first["msg"]
     return str(error)
+
+
+def ensure_dagster_home() -> Path:
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():  # outside the project folder: Dagster's defaults, said explicitly
+        config.write_text(
+            "# Created by `genesis`: the default SQLite instance.\ntelemetry:\n  enabled: false\n"
+        )
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
