@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from genesis_pipeline.automation.revision_planner import session_tags, stages_to_resume
+from genesis_pipeline.automation.revision_planner import session_tags
+from genesis_pipeline.automation.sensors import stages_left
 from genesis_pipeline.domain.events import EventType
 from genesis_pipeline.domain.inbound import FeedbackSubmitted, Inbound
 from genesis_pipeline.domain.session import SessionStatus
@@ -86,9 +87,7 @@ def on_resume_requested(message: Inbound, ctx: HandlerContext, effects: Effects)
         if r.revisions.pending_for_session(session.session_id):
             effects.revised_sessions.add(session.session_id)  # the revision runs carry on
             return
-        passed = {s: r.artifacts.current_passed(session.session_id, s) for s in STAGE_ORDER}
-        approved = {s: r.artifacts.current_approved(session.session_id, s) for s in STAGE_ORDER}
-    stages = stages_to_resume(passed, approved)
+        stages = stages_left(r, session.session_id)
     if stages:
         effects.run_requests.append(
             run_request(session, stages, run_key=f"resume:{message.event_id}")

@@ -11,9 +11,10 @@ from genesis_pipeline.automation.revision_planner import (
     plan_revision_runs,
     stages_to_resume,
 )
-from genesis_pipeline.domain.stages import STAGE_ORDER
+from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.resources import GenesisStoreResource
+from genesis_pipeline.store.unit_of_work import UnitOfWork
 
 REVISION_BATCH = 200
 
@@ -50,9 +51,7 @@ def revision_run_requests(
         records = {sid: r.sessions.get(sid) for sid in {p.session_id for p in pending}}
         unfinished = {}
         for sid in records:
-            passed = {s: r.artifacts.current_passed(sid, s) for s in STAGE_ORDER}
-            approved = {s: r.artifacts.current_approved(sid, s) for s in STAGE_ORDER}
-            if stages := stages_to_resume(passed, approved):
+            if stages := stages_left(r, sid):
                 unfinished[sid] = stages[0]
     known = {k: v for k, v in records.items() if v is not None}
     planned = plan_revision_runs(pending, known, unfinished)
@@ -66,6 +65,13 @@ def revision_run_requests(
         for run in planned
         if not instance.get_run_ids(dg.RunsFilter(tags={REVISION_KEY_TAG: run.run_key}), limit=1)
     ]
+
+
+def stages_left(r: UnitOfWork, session_id: str) -> tuple[Stage, ...]:
+    """What a session still has to run (see `stages_to_resume`), from the stored versions."""
+    passed = {s: r.artifacts.current_passed(session_id, s) for s in STAGE_ORDER}
+    approved = {s: r.artifacts.current_approved(session_id, s) for s in STAGE_ORDER}
+    return stages_to_resume(passed, approved)
 
 
 genesis_automation_sensor = dg.AutomationConditionSensorDefinition(
