@@ -168,11 +168,17 @@ def status(session_id: str) -> None:
 
 @main.command()
 @click.argument("session_id")
-@click.option("--to", "destination", required=True, help="Folder or file:// URI to write to.")
+@click.option(
+    "--to",
+    "destination",
+    required=True,
+    help="Folder, file:// URI or s3://bucket/prefix (AWS_ENDPOINT_URL and AWS_* honoured).",
+)
 def export(session_id: str, destination: str) -> None:
     """Write the session's bible (JSON + Markdown) from its passed versions."""
+    from genesis_pipeline.cli_common import fail_work
     from genesis_pipeline.settings import GenesisSettings
-    from genesis_pipeline.store.export import ExportError, write_bible
+    from genesis_pipeline.store.export import ExportError, ExportLocationError, write_bible
     from genesis_pipeline.store.genesis_store import (
         GenesisStore,
         IncompleteSessionError,
@@ -184,8 +190,10 @@ def export(session_id: str, destination: str) -> None:
     try:
         document = store.bible_document(session_id)
         location = write_bible(document, destination)
-    except (UnknownSessionError, IncompleteSessionError, ExportError) as error:
+    except (UnknownSessionError, IncompleteSessionError, ExportLocationError) as error:
         fail_usage(str(error))
+    except ExportError as error:  # S3 said no or did not answer: the work failed
+        fail_work(str(error))
     console.print(location)
 
 

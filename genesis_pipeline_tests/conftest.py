@@ -51,3 +51,12 @@ def postgres_url() -> Iterator[str]:
         except sa.exc.OperationalError as error:
             pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is needed: {error}".splitlines()[0])
         yield url
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """Endpoint URL of an S3-compatible server (moto, its own process) on a free loopback port."""
+    from genesis_pipeline_tests.s3_server import moto_s3_server
+
+    with moto_s3_server() as endpoint:
+        yield endpoint

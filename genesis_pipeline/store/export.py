@@ -1,18 +1,104 @@
-"""Writing the exported bible (CONTRACT §9) to GENESIS_EXPORT_URI."""
+"""Writing the exported bible (CONTRACT §9) to GENESIS_EXPORT_URI: a folder, file:// or s3://."""
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
+import boto3
 import dagster as dg
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ParamValidationError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+from dagster_aws.s3 import S3Resource
 
 from genesis_pipeline.domain.bible import BibleDocument
 from genesis_pipeline.domain.bible_markdown import render_bible_markdown
 from genesis_pipeline.settings import GenesisSettings
 
+CONTENT_TYPES = {".json": "application/json", ".md": "text/markdown; charset=utf-8"}
+REFUSED_CREDENTIALS = {
+    "AccessDenied",
+    "ExpiredToken",
+    "InvalidAccessKeyId",
+    "InvalidClientTokenId",
+    "InvalidToken",
+    "SignatureDoesNotMatch",
+}
+
 
 class ExportError(RuntimeError):
-    pass
+    """The bible could not be written (the work failed)."""
+
+
+class ExportLocationError(ExportError):
+    """The export location itself is wrong (a user mistake: bad usage)."""
+
+
+class BoundedS3Resource(S3Resource):
+    """dagster-aws's S3Resource with connect/read timeouts and few retries, so an endpoint that
+    does not answer fails an export within seconds. dagster-aws builds its client with a
+    botocore Config holding retries only, hence the override; every S3Resource field still
+    applies, and the endpoint, region and credentials come from the usual AWS_* environment
+    (AWS_ENDPOINT_URL included) when not set here."""
+
+    max_attempts: int = 2
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 20.0
+
+    def get_client(self) -> Any:
+        config = Config(
+            connect_timeout=self.connect_timeout_s,
+            read_timeout=self.read_timeout_s,
+            retries={"max_attempts": self.max_attempts, "mode": "standard"},
+            signature_version=UNSIGNED if self.use_unsigned_session else None,
+        )
+        session = boto3.session.Session(profile_name=self.profile_name)
+        return session.client(
+            "s3",
+            region_name=self.region_name,
+            endpoint_url=self.endpoint_url,
+            use_ssl=self.use_ssl,
+            verify=self.verify,
+            aws_access_key_id=self.aws_access_key_id,
+            aws_secret_access_key=self.aws_secret_access_key,
+            aws_session_token=self.aws_session_token,
+            config=config,
+        )
+
+
+@dataclass(frozen=True)
+class S3Location:
+    bucket: str
+    prefix: str  # "" or "a/b", never with a leading or trailing slash
+
+    @classmethod
+    def parse(cls, uri: str) -> "S3Location":
+        parsed = urlparse(uri)
+        if not parsed.netloc:
+            raise ExportLocationError(
+                f"{uri!r} names no bucket: use s3://bucket or s3://bucket/prefix"
+            )
+        if parsed.query or parsed.fragment:
+            raise ExportLocationError(f"{uri!r}: an S3 export location has no ?query or #fragment")
+        prefix = "/".join(part for part in unquote(parsed.path).split("/") if part)
+        return cls(bucket=parsed.netloc, prefix=prefix)
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def uri(self, name: str) -> str:
+        return f"s3://{self.bucket}/{self.key(name)}"
 
 
 def bible_files(document: BibleDocument) -> dict[str, str]:
@@ -25,8 +111,9 @@ def bible_files(document: BibleDocument) -> dict[str, str]:
     }
 
 
-def write_bible(document: BibleDocument, uri: str) -> str:
-    """Write `<session>.json` and `<session>.md` under `uri`; returns the JSON file's location."""
+def write_bible(document: BibleDocument, uri: str, *, s3: S3Resource | None = None) -> str:
+    """Write `<session>.json` and `<session>.md` under `uri`; returns the JSON file's location.
+    `s3` configures the client for s3:// locations (default: BoundedS3Resource())."""
     parsed = urlparse(uri)
     if parsed.scheme in ("", "file"):
         folder = Path(unquote(parsed.path) if parsed.scheme else uri)
@@ -36,13 +123,79 @@ def write_bible(document: BibleDocument, uri: str) -> str:
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(folder / name)  # readers never see half a bible
         return (folder / f"{document.session_id}.json").resolve().as_uri()
-    raise ExportError(f"unsupported export location {uri!r}: use a folder path or a file:// URI")
+    if parsed.scheme == "s3":
+        return _write_s3(document, S3Location.parse(uri), s3 or BoundedS3Resource())
+    raise ExportLocationError(
+        f"unsupported export location {uri!r}: use a folder path, a file:// URI "
+        "or s3://bucket/prefix"
+    )
+
+
+def _write_s3(document: BibleDocument, location: S3Location, s3: S3Resource) -> str:
+    files = bible_files(document)
+    json_name = f"{document.session_id}.json"
+    # The JSON goes last: whoever finds it (genesis lint, a reader) finds the Markdown too.
+    names = sorted(files, key=lambda name: name == json_name)
+    endpoint = ""
+    try:
+        client = s3.get_client()
+        endpoint = client.meta.endpoint_url
+        for name in names:
+            client.put_object(
+                Bucket=location.bucket,
+                Key=location.key(name),
+                Body=files[name].encode("utf-8"),
+                ContentType=CONTENT_TYPES[Path(name).suffix],
+            )
+    except (ClientError, BotoCoreError) as error:
+        raise _s3_error(error, location, endpoint) from error
+    return location.uri(json_name)
+
+
+def _s3_error(error: Exception, location: S3Location, endpoint: str) -> ExportError:
+    """One line saying what went wrong, for a person who has to fix their settings."""
+    where = f"at {endpoint}" if endpoint else "(endpoint unknown)"
+    if isinstance(error, ClientError):
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in ("NoSuchBucket", "404"):
+            return ExportError(f"S3 bucket {location.bucket!r} does not exist {where}")
+        if code in REFUSED_CREDENTIALS or status == 403:
+            return ExportError(
+                f"S3 {where} refused the credentials for bucket {location.bucket!r} ({code}); "
+                "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE"
+            )
+        message = str(error.response.get("Error", {}).get("Message", "")) or str(status)
+        return ExportError(f"S3 {where} could not store the bible: {code}: {_one_line(message)}")
+    if isinstance(error, NoCredentialsError | PartialCredentialsError):
+        return ExportError(
+            f"no AWS credentials to write to s3://{location.bucket}: set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE"
+        )
+    if isinstance(error, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError):
+        return ExportError(
+            f"cannot reach S3 {where} (check AWS_ENDPOINT_URL and the network): "
+            + _one_line(str(error))
+        )
+    if isinstance(error, ParamValidationError):
+        return ExportLocationError(
+            f"s3://{location.bucket}/{location.prefix} is not a valid S3 location: "
+            + _one_line(str(error))
+        )
+    return ExportError(f"S3 {where} could not store the bible: {_one_line(str(error))}")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 class BibleExporter(dg.ConfigurableResource):
-    """Where bibles go. Empty `export_uri` means GENESIS_EXPORT_URI or DAGSTER_HOME/exports."""
+    """Where bibles go. Empty `export_uri` means GENESIS_EXPORT_URI or DAGSTER_HOME/exports;
+    `s3` configures the S3 client for s3:// locations (default: the AWS_* environment)."""
 
     export_uri: str = ""
+    s3: BoundedS3Resource | None = None
 
     def write_bible(self, document: BibleDocument) -> str:
-        return write_bible(document, self.export_uri or GenesisSettings().resolved_export_uri())
+        uri = self.export_uri or GenesisSettings().resolved_export_uri()
+        return write_bible(document, uri, s3=self.s3)
