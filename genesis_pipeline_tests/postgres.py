@@ -11,8 +11,9 @@ from genesis_pipeline.store.engine import dispose_shared_engine, make_engine
 
 
 @contextmanager
-def scratch_database(admin_url: str, *, prefix: str) -> Iterator[str]:
-    """Create a database next to `admin_url`'s, migrate it, yield its URL, drop it after.
+def scratch_database(admin_url: str, *, prefix: str, migrated: bool = True) -> Iterator[str]:
+    """Create a database next to `admin_url`'s, migrate it (unless `migrated` is false: for
+    Dagster's own storage), yield its URL, drop it after.
 
     Raises `sqlalchemy.exc.OperationalError` when the server cannot be reached.
     """
@@ -23,9 +24,10 @@ def scratch_database(admin_url: str, *, prefix: str) -> Iterator[str]:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         url = admin_url.rsplit("/", 1)[0] + f"/{name}"
         try:
-            engine = make_engine(url)
-            migrate.upgrade(engine)
-            engine.dispose()
+            if migrated:
+                engine = make_engine(url)
+                migrate.upgrade(engine)
+                engine.dispose()
             yield url
         finally:
             dispose_shared_engine(url)

@@ -232,5 +232,8 @@ def _revision(message: Inbound) -> tuple[Stage, str, tuple[str, ...], str | None
 
 
 def _seed(source: str) -> int:
-    """A new seed for `regenerate`, fixed by the event so a redelivery cannot change it."""
-    return int.from_bytes(hashlib.sha256(source.encode()).digest()[:4], "big")
+    """A new seed for `regenerate`, fixed by the event so a redelivery cannot change it.
+
+    31 bits: the seed columns are INTEGER, signed 32-bit on PostgreSQL.
+    """
+    return int.from_bytes(hashlib.sha256(source.encode()).digest()[:4], "big") & 0x7FFF_FFFF

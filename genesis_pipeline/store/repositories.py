@@ -25,8 +25,9 @@ def utcnow() -> datetime:
 
 
 def as_utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes even for timezone-aware columns.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    # SQLite hands back naive datetimes even for timezone-aware columns; PostgreSQL hands
+    # back aware ones in the connection's TimeZone, which need not be UTC.
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def insert_unless_exists(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) -> bool:

@@ -1,4 +1,5 @@
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -9,10 +10,36 @@ from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.gates.verdicts import Finding, GateName, GateVerdict
 from genesis_pipeline.store.genesis_store import GenesisStore
 
+PASSED_EVENTS = [
+    "genesis.stage.started",
+    "genesis.agent.task.requested",
+    "genesis.agent.task.completed",
+    "genesis.content.generated",
+    "genesis.quality.check.completed",
+    "genesis.consistency.check.requested",
+    "genesis.consistency.check.completed",
+    "genesis.stage.completed",
+    "genesis.content.approved",
+]
+
+DATABASES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=DATABASES)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty, migrated genesis store: a SQLite file, or a scratch PostgreSQL
+    database (the `postgres_url` fixture, requested only for the postgresql param)."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{tmp_path / 'genesis.db'}"
+
 
 @pytest.fixture
-def store(tmp_path) -> GenesisStore:
-    return GenesisStore(f"sqlite:///{tmp_path / 'genesis.db'}")
+def store(store_url: str) -> GenesisStore:
+    return GenesisStore(store_url)
 
 
 @pytest.fixture
@@ -23,6 +50,12 @@ def session_id(store: GenesisStore) -> str:
         correlation_id="corr-1",
     )
     return "harbor-01"
+
+
+def event_types(store: GenesisStore, session_id: str) -> list[str]:
+    """The session's outbox, oldest first, as event types."""
+    with store.read() as r:
+        return [e.event_type for e in r.outbox.for_session(session_id)]
 
 
 def concept_artifact(title: str = "The Salt Map") -> Concept:

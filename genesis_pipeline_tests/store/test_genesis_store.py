@@ -1,26 +1,24 @@
+from datetime import timedelta
+
 import pytest
 
+from genesis_pipeline.domain.events import EventType, new_event
+from genesis_pipeline.domain.inbound import FeedbackAction, FeedbackSubmitted, Inbound
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.store.genesis_store import ConcurrentVersionError, UnknownSessionError
-from genesis_pipeline_tests.store.conftest import concept_artifact, outcome_for
-
-PASSED_EVENTS = [
-    "genesis.stage.started",
-    "genesis.agent.task.requested",
-    "genesis.agent.task.completed",
-    "genesis.content.generated",
-    "genesis.quality.check.completed",
-    "genesis.consistency.check.requested",
-    "genesis.consistency.check.completed",
-    "genesis.stage.completed",
-    "genesis.content.approved",
-]
-
-
-def event_types(store, session_id):
-    with store.read() as r:
-        return [e.event_type for e in r.outbox.for_session(session_id)]
+from genesis_pipeline.store.engine import dispose_shared_engine
+from genesis_pipeline.store.genesis_store import (
+    ConcurrentVersionError,
+    GenesisStore,
+    UnknownSessionError,
+)
+from genesis_pipeline.store.inbound import InboundCommands
+from genesis_pipeline_tests.store.conftest import (
+    PASSED_EVENTS,
+    concept_artifact,
+    event_types,
+    outcome_for,
+)
 
 
 def test_a_session_is_created_once(store):
@@ -126,3 +124,45 @@ def test_a_unit_of_work_that_is_not_committed_leaves_nothing(store, session_id):
 def test_brief_of_an_unknown_session_says_so(store):
     with pytest.raises(UnknownSessionError, match="nope-1"):
         store.brief("nope-1", Stage.CONCEPT)
+
+
+def regenerate(session_id: str, event_id: str) -> Inbound:
+    payload = FeedbackSubmitted(stage=Stage.CONCEPT, action=FeedbackAction.REGENERATE)
+    envelope = new_event(
+        EventType.FEEDBACK_SUBMITTED,
+        session_id=session_id,
+        correlation_id="corr-1",
+        payload=payload.model_dump(mode="json"),
+    ).model_copy(update={"event_id": event_id})
+    return Inbound(envelope=envelope, event_type=EventType.FEEDBACK_SUBMITTED, payload=payload)
+
+
+def test_the_new_seeds_of_regenerate_requests_are_stored_with_the_version(store, session_id):
+    """A regenerate's seed is a hash of its event id; any one must fit the seed columns
+    (a signed 32-bit INTEGER on PostgreSQL)."""
+    commands = InboundCommands(store)
+    seeds = []
+    for number in range(8):  # half of all event ids hashed to a seed above 2**31 - 1
+        message = regenerate(session_id, f"feedback-regenerate-{number}")
+        assert commands.feedback(message, export_bible=None).new
+        outcome = outcome_for(store, session_id, Stage.CONCEPT)
+        record = store.record_outcome(outcome, concept_artifact(), run_id="r", summary="s")
+        seeds.append(record.seed)
+    assert len(set(seeds)) == 8
+    assert store.current_approved(session_id, Stage.CONCEPT).seed == seeds[-1]  # type: ignore[union-attr]
+
+
+@pytest.mark.postgres
+def test_times_read_back_are_utc_whatever_the_connection_time_zone(postgres_url):
+    tokyo_url = postgres_url + "?options=-c%20TimeZone%3DAsia/Tokyo"
+    try:
+        store = GenesisStore(tokyo_url)
+        store.create_session("s-tokyo", SessionSpec(premise="p"), correlation_id="c")
+        outcome = outcome_for(store, "s-tokyo", Stage.CONCEPT, quality=False)
+        record = store.record_outcome(outcome, concept_artifact(), run_id="r", summary="s")
+        with store.read() as r:
+            [request] = r.revisions.pending_for("s-tokyo", Stage.CONCEPT)
+        times = [store.session("s-tokyo").created_at, record.created_at, request.created_at]
+    finally:
+        dispose_shared_engine(tokyo_url)
+    assert [t.utcoffset() for t in times] == [timedelta(0)] * 3
