@@ -7,7 +7,16 @@ from genesis_pipeline.automation.kafka_sensors import (
     genesis_commands_sensor,
     genesis_feedback_sensor,
 )
+from genesis_pipeline.automation.maintenance_jobs import (
+    genesis_consistency_audit_job,
+    genesis_outbox_retention_job,
+)
 from genesis_pipeline.automation.relay_sensor import genesis_outbox_relay_sensor
+from genesis_pipeline.automation.schedules import (
+    genesis_consistency_audit_schedule,
+    genesis_outbox_retention_schedule,
+    genesis_stale_prompt_schedule,
+)
 from genesis_pipeline.automation.sensors import (
     genesis_automation_sensor,
     genesis_revision_sensor,
@@ -18,7 +27,12 @@ from genesis_pipeline.stages.all_stages import STAGE_ASSETS
 
 defs = dg.Definitions(
     assets=STAGE_ASSETS,
-    jobs=[genesis_session_job],
+    jobs=[genesis_session_job, genesis_consistency_audit_job, genesis_outbox_retention_job],
+    schedules=[
+        genesis_stale_prompt_schedule,
+        genesis_consistency_audit_schedule,
+        genesis_outbox_retention_schedule,
+    ],
     sensors=[
         genesis_commands_sensor,
         genesis_feedback_sensor,

@@ -35,6 +35,8 @@ class EventType(StrEnum):
     SESSION_RESUMED = "genesis.session.resumed"
     SESSION_CANCELLED = "genesis.session.cancelled"
     SESSION_COMPLETED = "genesis.session.completed"
+    # outbound, from the nightly consistency audit of completed sessions
+    AUDIT_REGRESSION_FOUND = "genesis.audit.regression_found"
 
 
 class Envelope(BaseModel):

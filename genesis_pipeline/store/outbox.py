@@ -3,6 +3,7 @@
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -121,3 +122,20 @@ class Outbox:
             sa.select(sa.func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
         ).scalar_one()
         return int(count)
+
+    def delete_sent_before(self, cutoff: datetime, *, limit: int) -> int:
+        """Delete up to `limit` rows sent before `cutoff`, oldest first; unsent rows never go.
+
+        The ids are chosen in a subquery because neither SQLite nor PostgreSQL accepts
+        `DELETE … LIMIT`; ordered like the (sent_at, id) index, so a batch reads only its own
+        rows however large the backlog. `cutoff` must be UTC, as `sent_at` is.
+        """
+        batch = (
+            sa.select(outbox.c.id)
+            .where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff)
+            .order_by(outbox.c.sent_at, outbox.c.id)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        result = self.conn.execute(sa.delete(outbox).where(outbox.c.id.in_(batch)))
+        return int(result.rowcount)

@@ -1,0 +1,139 @@
+"""Op jobs of the scheduled maintenance: the consistency audit and outbox retention."""
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import dagster as dg
+from pydantic import Field, ValidationError
+
+from genesis_pipeline.automation.consistency_audit import consistency_regressions
+from genesis_pipeline.automation.stale_prompts import BACKFILL_PRIORITY
+from genesis_pipeline.store.maintenance import Maintenance
+from genesis_pipeline.store.repositories import utcnow
+from genesis_pipeline.store.resources import GenesisStoreResource
+
+AUDIT_PAGE = 200
+MAINTENANCE_TAG = "genesis/maintenance"
+
+
+def _tags(name: str) -> dict[str, str]:
+    # Cheap runs, but never ahead of a writer's run in the queue.
+    return {MAINTENANCE_TAG: name, "dagster/priority": str(BACKFILL_PRIORITY)}
+
+
+@dg.op(
+    out=dg.Out(dg.Nothing),
+    description=(
+        "Re-evaluates the consistency gate over the final approved versions of every completed "
+        "session (each against the upstream versions it was generated from) and records every "
+        "version that passed when stored but fails now: an audit verdict and a "
+        "`genesis.audit.regression_found` event, one unit of work per session, once per version."
+    ),
+)
+def audit_completed_sessions(
+    context: dg.OpExecutionContext, genesis_store: GenesisStoreResource
+) -> Iterator[dg.Output[None]]:
+    maintenance = Maintenance(genesis_store.store)
+    audited = versions = found = 0
+    unreadable: list[str] = []
+    after = ""
+    while page := maintenance.completed_sessions(after=after, limit=AUDIT_PAGE):
+        after = page[-1]
+        for session_id in page:
+            try:
+                subject = maintenance.audit_subject(session_id)
+            except ValidationError as error:  # content stored under an older artifact model
+                context.log.error(f"{session_id}: stored content does not parse: {error}")
+                unreadable.append(session_id)
+                continue
+            if subject is None:
+                context.log.warning(f"{session_id} is completed but has no approved bible")
+                continue
+            audited += 1
+            versions += len(subject.versions)
+            regressions = consistency_regressions(subject.versions.values())
+            if not regressions:
+                continue
+            found += maintenance.record_regressions(subject, regressions, run_id=context.run_id)
+            for verdict in regressions:
+                context.log.warning(
+                    f"{session_id} {verdict.stage} v{subject.versions[verdict.stage].version}: "
+                    f"consistency now fails ({len(verdict.findings)} finding(s))"
+                )
+    context.log.info(
+        f"consistency audit: {audited} completed session(s), {versions} version(s), "
+        f"{found} new regression(s)"
+    )
+    if unreadable:
+        raise dg.Failure(
+            f"{len(unreadable)} completed session(s) could not be audited: {unreadable[:20]}",
+            metadata={"sessions_audited": audited, "regressions_found": found},
+            allow_retries=False,
+        )
+    yield dg.Output(
+        None,
+        metadata={
+            "sessions_audited": audited,
+            "versions_audited": versions,
+            "regressions_found": found,
+        },
+    )
+
+
+@dg.job(
+    description=(
+        "Consistency audit of completed sessions: today's consistency rules over the final "
+        "approved versions; a version that passed when stored but fails now is reported once "
+        "as `genesis.audit.regression_found`. Reads the writers' work, never changes it."
+    ),
+    tags=_tags("consistency_audit"),
+)
+def genesis_consistency_audit_job() -> None:
+    audit_completed_sessions()
+
+
+class OutboxRetentionConfig(dg.Config):
+    older_than_hours: int = Field(
+        default=168, ge=1, description="Delete outbox rows sent more than this many hours ago."
+    )
+    batch_size: int = Field(
+        default=10_000, ge=1, le=100_000, description="Rows deleted per transaction."
+    )
+
+
+@dg.op(
+    out=dg.Out(dg.Nothing),
+    description=(
+        "Deletes outbox rows that were published more than `older_than_hours` ago, "
+        "`batch_size` rows per transaction; rows not published yet are never deleted."
+    ),
+)
+def delete_sent_outbox_rows(
+    context: dg.OpExecutionContext,
+    config: OutboxRetentionConfig,
+    genesis_store: GenesisStoreResource,
+) -> Iterator[dg.Output[None]]:
+    store = genesis_store.store
+    cutoff = utcnow() - timedelta(hours=config.older_than_hours)
+    deleted = Maintenance(store).delete_sent_outbox(before=cutoff, batch_size=config.batch_size)
+    with store.read() as r:
+        unsent = r.outbox.unsent_count()
+    context.log.info(
+        f"outbox retention: deleted {deleted} row(s) sent before {cutoff:%Y-%m-%d %H:%M} UTC; "
+        f"{unsent} row(s) wait for the relay"
+    )
+    yield dg.Output(
+        None,
+        metadata={"deleted": deleted, "sent_before": cutoff.isoformat(), "unsent": unsent},
+    )
+
+
+@dg.job(
+    description=(
+        "Outbox retention: deletes rows the relay published more than `older_than_hours` "
+        "(default 168) ago, in batches of `batch_size`; never an unpublished row."
+    ),
+    tags=_tags("outbox_retention"),
+)
+def genesis_outbox_retention_job() -> None:
+    delete_sent_outbox_rows()

@@ -1,0 +1,161 @@
+"""The scheduled backfills: stale prompt versions, the nightly consistency audit, outbox retention.
+
+Settings (read at every tick, from the environment of the code server):
+GENESIS_STALE_BACKFILL_BATCH (default 10) and GENESIS_OUTBOX_RETENTION_HOURS (default 168).
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import dagster as dg
+
+from genesis_pipeline.automation.jobs import genesis_session_job
+from genesis_pipeline.automation.maintenance_jobs import (
+    genesis_consistency_audit_job,
+    genesis_outbox_retention_job,
+)
+from genesis_pipeline.automation.stale_prompts import (
+    BACKFILL_TAG,
+    STALE_KEY_TAG,
+    STALE_PROMPT_BACKFILL,
+    StaleRun,
+    plan_stale_runs,
+)
+from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.settings import GenesisSettings
+from genesis_pipeline.stages.all_stages import STAGE_ASSETS
+from genesis_pipeline.store.genesis_store import GenesisStore
+from genesis_pipeline.store.maintenance import Maintenance
+from genesis_pipeline.store.resources import GenesisStoreResource
+
+SESSION_TAG = "genesis/session"  # as `session_tags` sets it: the per-session run limit's key
+IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+# Sessions looked up in the instance per query: well below SQLite's bind-parameter limit.
+LOOKUP_CHUNK = 100
+
+
+def current_prompt_versions() -> dict[Stage, str]:
+    """Each stage's prompt version: its asset's code_version, as Dagster compares it."""
+    return {
+        Stage(key.path[-1]): version
+        for asset in STAGE_ASSETS
+        for key, version in asset.code_versions_by_key.items()
+        if version is not None
+    }
+
+
+@dg.schedule(
+    name="genesis_stale_prompt_schedule",
+    cron_schedule="*/15 * * * *",
+    execution_timezone="UTC",
+    job=genesis_session_job,
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description=(
+        "Backfill after a prompt change (a stage's code_version): re-runs, from the first stage "
+        "whose newest passed version was generated with an older prompt, active and completed "
+        "sessions, at most GENESIS_STALE_BACKFILL_BATCH (10) backfill runs queued or running at "
+        "once, at a priority below every writer's run. Once per (session, stage, prompt "
+        "version). Off by default: it regenerates writers' work and spends LLM tokens."
+    ),
+)
+def genesis_stale_prompt_schedule(
+    context: dg.ScheduleEvaluationContext, genesis_store: GenesisStoreResource
+) -> list[dg.RunRequest] | dg.SkipReason:
+    batch = GenesisSettings().stale_backfill_batch
+    runs = stale_prompt_runs(
+        context.instance, genesis_store.store, current_prompt_versions(), batch_size=batch
+    )
+    if not runs:
+        return dg.SkipReason("no session is stale, or the backfill's share of the queue is full")
+    return [
+        dg.RunRequest(
+            run_key=run.run_key,
+            partition_key=run.session_id,
+            asset_selection=[dg.AssetKey(stage.value) for stage in run.stages],
+            tags=run.tags,
+        )
+        for run in runs
+    ]
+
+
+def stale_prompt_runs(
+    instance: dg.DagsterInstance,
+    store: GenesisStore,
+    prompt_versions: dict[Stage, str],
+    *,
+    batch_size: int,
+) -> list[StaleRun]:
+    """Up to `batch_size` minus the backfill runs still queued or running: sessions with no
+    run in flight (it may be regenerating them already) whose refresh was never requested."""
+    queued = instance.get_runs_count(
+        dg.RunsFilter(tags={BACKFILL_TAG: STALE_PROMPT_BACKFILL}, statuses=IN_FLIGHT)
+    )
+    budget = batch_size - queued
+    if budget <= 0:
+        return []
+    planned = plan_stale_runs(
+        Maintenance(store).newest_passed_to_review(prompt_versions), prompt_versions
+    )
+    chosen: list[StaleRun] = []
+    for start in range(0, len(planned), LOOKUP_CHUNK):
+        chunk = planned[start : start + LOOKUP_CHUNK]
+        busy = _tag_values(instance, SESSION_TAG, [run.session_id for run in chunk], IN_FLIGHT)
+        requested = _tag_values(instance, STALE_KEY_TAG, [run.run_key for run in chunk])
+        for run in chunk:
+            if run.session_id in busy or run.run_key in requested:
+                continue
+            chosen.append(run)
+            if len(chosen) == budget:
+                return chosen
+    return chosen
+
+
+def _tag_values(
+    instance: dg.DagsterInstance,
+    key: str,
+    values: Sequence[str],
+    statuses: Sequence[dg.DagsterRunStatus] | None = None,
+) -> set[str]:
+    """Which of `values` a run (in `statuses`, or any) carries as its `key` tag."""
+    runs = instance.get_runs(dg.RunsFilter(tags={key: list(values)}, statuses=statuses))
+    return {run.tags[key] for run in runs}
+
+
+genesis_consistency_audit_schedule = dg.ScheduleDefinition(
+    name="genesis_consistency_audit_schedule",
+    cron_schedule="0 3 * * *",
+    execution_timezone="UTC",
+    job=genesis_consistency_audit_job,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description=(
+        "Nightly (03:00 UTC) consistency audit of completed sessions: reports each final "
+        "version that passed its consistency gate when stored but fails today's rules, once, "
+        "as `genesis.audit.regression_found`. On by default: it changes no writer's work."
+    ),
+)
+
+
+def _retention_config(context: dg.ScheduleEvaluationContext) -> dict[str, Any]:
+    hours = GenesisSettings().outbox_retention_hours
+    return {"ops": {"delete_sent_outbox_rows": {"config": {"older_than_hours": hours}}}}
+
+
+genesis_outbox_retention_schedule = dg.ScheduleDefinition(
+    name="genesis_outbox_retention_schedule",
+    cron_schedule="30 4 * * *",
+    execution_timezone="UTC",
+    job=genesis_outbox_retention_job,
+    run_config_fn=_retention_config,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description=(
+        "Daily (04:30 UTC): deletes outbox rows the relay published more than "
+        "GENESIS_OUTBOX_RETENTION_HOURS (168) ago, 10,000 per transaction; unpublished rows "
+        "are never deleted. On by default: published events live on `genesis.events`."
+    ),
+)

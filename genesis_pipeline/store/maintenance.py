@@ -1,0 +1,215 @@
+"""What the scheduled backfills read and write: stale prompt versions, the consistency audit of
+completed sessions, and outbox retention."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from genesis_pipeline.domain.artifacts import Artifact
+from genesis_pipeline.domain.events import EventType, new_event
+from genesis_pipeline.domain.session import SessionStatus
+from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.gates.verdicts import GateName, GateVerdict
+from genesis_pipeline.store.genesis_store import GenesisStore
+from genesis_pipeline.store.records import GateRecord, VersionRecord
+from genesis_pipeline.store.tables import artifact_versions, revision_requests, sessions
+
+# Sessions a stale-prompt backfill may touch. Paused and cancelled ones are the writer's call;
+# a session that needs attention failed already, and re-running it only spends tokens.
+BACKFILL_STATUSES = (SessionStatus.ACTIVE, SessionStatus.COMPLETED)
+
+# The audit's verdict is kept beside the gate verdicts: the outbox row announcing a
+# regression is deleted by retention, this row is what says "reported already" for good.
+AUDIT_GATE = f"{GateName.CONSISTENCY.value}_audit"
+
+
+@dataclass(frozen=True)
+class PassedStage:
+    """The newest version of a stage that passed its gates."""
+
+    session_id: str
+    stage: Stage
+    version: int
+    prompt_version: str
+    approved: bool
+
+
+@dataclass(frozen=True)
+class AuditedVersion:
+    """A final version of a completed session, what it was built from, and the consistency
+    verdict stored with it."""
+
+    version_id: int
+    stage: Stage
+    version: int
+    artifact: Artifact
+    upstream: dict[Stage, Artifact]  # the versions it was generated from and judged against
+    passed_versions: dict[Stage, int]
+    stored_passed: bool | None  # None: no consistency verdict was stored
+    reported: bool  # an audit regression of this version is recorded already
+
+
+@dataclass(frozen=True)
+class AuditSubject:
+    session_id: str
+    correlation_id: str
+    versions: dict[Stage, AuditedVersion]
+
+
+class Maintenance:
+    def __init__(self, store: GenesisStore) -> None:
+        self.store = store
+
+    def newest_passed_to_review(self, prompt_versions: Mapping[Stage, str]) -> list[PassedStage]:
+        """Per (session, stage) the newest passed version, when it was generated with another
+        prompt version than `prompt_versions` or still waits for the writer's approval.
+
+        Only sessions in BACKFILL_STATUSES without pending revision requests (the revision
+        sensor owns those); highest session priority first, then oldest session.
+        """
+        av = artifact_versions
+        newest = (
+            sa.select(av.c.session_id, av.c.stage, sa.func.max(av.c.version).label("version"))
+            .where(av.c.status == "passed")
+            .group_by(av.c.session_id, av.c.stage)
+            .subquery()
+        )
+        pending = (
+            sa.exists()
+            .where(revision_requests.c.session_id == sessions.c.session_id)
+            .where(revision_requests.c.status == "pending")
+        )
+        outdated = [
+            sa.and_(av.c.stage == stage.value, av.c.prompt_version != version)
+            for stage, version in prompt_versions.items()
+        ]
+        query = (
+            sa.select(av.c.session_id, av.c.stage, av.c.version, av.c.prompt_version)
+            .add_columns(av.c.approved_by.is_not(None).label("approved"))
+            .join(
+                newest,
+                sa.and_(
+                    av.c.session_id == newest.c.session_id,
+                    av.c.stage == newest.c.stage,
+                    av.c.version == newest.c.version,
+                ),
+            )
+            .join(sessions, sessions.c.session_id == av.c.session_id)
+            .where(sessions.c.status.in_([s.value for s in BACKFILL_STATUSES]))
+            .where(~pending)
+            .where(sa.or_(av.c.approved_by.is_(None), *outdated))
+            .order_by(sessions.c.priority.desc(), sessions.c.created_at, sessions.c.session_id)
+        )
+        return [
+            PassedStage(
+                row.session_id,
+                Stage(row.stage),
+                row.version,
+                row.prompt_version,
+                bool(row.approved),
+            )
+            for row in self._rows(query)
+        ]
+
+    def completed_sessions(self, *, after: str, limit: int) -> list[str]:
+        """Ids of completed sessions after `after`, in id order (keyset pages)."""
+        query = (
+            sa.select(sessions.c.session_id)
+            .where(sessions.c.status == SessionStatus.COMPLETED.value)
+            .where(sessions.c.session_id > after)
+            .order_by(sessions.c.session_id)
+            .limit(limit)
+        )
+        return [row.session_id for row in self._rows(query)]
+
+    def _rows(self, query: sa.Select[tuple[object, ...]]) -> Sequence[sa.Row[tuple[object, ...]]]:
+        reader = self.store.engine.execution_options(isolation_level="AUTOCOMMIT")
+        with reader.connect() as conn:
+            return conn.execute(query).all()
+
+    def audit_subject(self, session_id: str) -> AuditSubject | None:
+        """The versions the session's approved bible was built from (and the bible), each with
+        the upstream versions it was generated from; None without an approved bible."""
+        with self.store.read() as r:
+            session = r.sessions.get(session_id)
+            bible = r.artifacts.current_approved(session_id, Stage.STORY_BIBLE)
+            if session is None or bible is None:
+                return None
+            final = {**bible.upstream_versions, Stage.STORY_BIBLE: bible.version}
+            loaded: dict[tuple[Stage, int], VersionRecord] = {}
+
+            def version(stage: Stage, number: int) -> VersionRecord:
+                if (stage, number) not in loaded:
+                    record = r.artifacts.by_version(session_id, stage, number)
+                    assert record is not None  # versions are never deleted
+                    loaded[stage, number] = record
+                return loaded[stage, number]
+
+            versions: dict[Stage, AuditedVersion] = {}
+            for stage, number in final.items():
+                record = version(stage, number)
+                gates = {g.gate: g for g in r.gates.for_version(record.id)}
+                stored = gates.get(GateName.CONSISTENCY.value)
+                versions[stage] = AuditedVersion(
+                    version_id=record.id,
+                    stage=stage,
+                    version=record.version,
+                    artifact=record.artifact(),
+                    upstream={
+                        up: version(up, n).artifact() for up, n in record.upstream_versions.items()
+                    },
+                    passed_versions=dict(record.upstream_versions),
+                    stored_passed=stored.passed if stored else None,
+                    reported=AUDIT_GATE in gates,
+                )
+        return AuditSubject(session_id, session.correlation_id, versions)
+
+    def record_regressions(
+        self,
+        subject: AuditSubject,
+        regressions: Sequence[GateVerdict],
+        *,
+        run_id: str | None,
+    ) -> int:
+        """Store each regression as the version's audit verdict with its
+        `audit.regression_found` event, in one unit of work; returns how many were new."""
+        new = 0
+        with self.store.unit_of_work() as uow:
+            for verdict in regressions:
+                audited = subject.versions[verdict.stage]
+                findings = [f.model_dump() for f in verdict.findings]
+                record = GateRecord(AUDIT_GATE, False, verdict.score, None, findings)
+                if not uow.gates.add(audited.version_id, record):
+                    continue  # reported by an earlier audit
+                event = new_event(
+                    EventType.AUDIT_REGRESSION_FOUND,
+                    session_id=subject.session_id,
+                    correlation_id=subject.correlation_id,
+                    payload={
+                        "stage": verdict.stage.value,
+                        "version": audited.version,
+                        "gate": verdict.gate.value,
+                        "score": verdict.score,
+                        "findings": findings,
+                        "run_id": run_id,
+                    },
+                )
+                fact_key = f"audit.regression_found:{audited.version_id}:{verdict.gate.value}"
+                uow.outbox.add(event, fact_key=fact_key)
+                new += 1
+            uow.commit()
+        return new
+
+    def delete_sent_outbox(self, *, before: datetime, batch_size: int) -> int:
+        """Delete outbox rows sent before `before`, `batch_size` rows per transaction so that
+        a large backlog never holds a lock for long; returns how many went."""
+        deleted = 0
+        while True:
+            with self.store.unit_of_work() as uow:
+                count = uow.outbox.delete_sent_before(before, limit=batch_size)
+                uow.commit()
+            deleted += count
+            if count < batch_size:
+                return deleted
