@@ -35,7 +35,13 @@ class GenesisSettings(BaseSettings):
     llm_tpm: int = Field(default=100_000, gt=0)
     export_uri: str = ""
     offline_flaw_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    # Seconds each offline generation call takes, like a model's answer would: load tests
+    # and fault drills then see runs that spend their time waiting on the "LLM".
+    offline_latency_s: float = Field(default=0.0, ge=0.0, le=600.0)
     quality_threshold: float = Field(default=0.75, ge=0.0, le=1.0)
+    # The scheduled backfills (automation/schedules.py).
+    stale_backfill_batch: int = Field(default=10, ge=1, le=1000)
+    outbox_retention_hours: int = Field(default=168, ge=1)
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{dagster_home() / 'genesis.db'}"

@@ -18,7 +18,7 @@ def scratch_database(admin_url: str, *, prefix: str, migrated: bool = True) -> I
     Raises `sqlalchemy.exc.OperationalError` when the server cannot be reached.
     """
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')

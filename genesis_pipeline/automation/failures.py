@@ -11,6 +11,11 @@ from genesis_pipeline.store.genesis_store import GenesisStore
 
 GATE_FAILURE = "DagsterAssetCheckFailedError"  # answered by a revision run instead
 STAGE_IDS = frozenset(stage.value for stage in Stage)
+# The database or the code server went away for a moment (a PostgreSQL restart or failover,
+# a redeployed code location): running the stage again later is the answer, not stage.failed.
+TRANSIENT_ERRORS = frozenset(
+    {"OperationalError", "InterfaceError", "DagsterUserCodeUnreachableError", "ConnectionError"}
+)
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,10 @@ class StageFailure:
     stage: Stage
     error_class: str
     message: str
+
+    @property
+    def transient(self) -> bool:
+        return self.error_class in TRANSIENT_ERRORS
 
 
 def stage_failures(events: Iterable[dg.DagsterEvent]) -> list[StageFailure]:

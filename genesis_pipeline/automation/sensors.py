@@ -9,8 +9,10 @@ from genesis_pipeline.automation.jobs import genesis_session_job
 from genesis_pipeline.automation.revision_planner import (
     REVISION_KEY_TAG,
     plan_revision_runs,
+    session_tags,
     stages_to_resume,
 )
+from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.resources import GenesisStoreResource
@@ -86,20 +88,49 @@ genesis_automation_sensor = dg.AutomationConditionSensorDefinition(
 )
 
 
+TRANSIENT_RETRY_TAG = "genesis/transient_retry"
+MAX_TRANSIENT_RETRIES = 3
+
+
 @dg.run_failure_sensor(
     name="genesis_stage_failure_sensor",
     minimum_interval_seconds=5,
     default_status=dg.DefaultSensorStatus.RUNNING,
+    request_job=genesis_session_job,
     description=(
         "Records `stage.failed` (and marks the session as needing attention) when a stage "
-        "fails with an error that retries could not fix; failed gates are left to revisions."
+        "fails with an error that retries could not fix; failed gates are left to revisions. "
+        "A stage that failed because the database or code server went away for a moment is "
+        f"run again instead (up to {MAX_TRANSIENT_RETRIES} times)."
     ),
 )
 def genesis_stage_failure_sensor(
     context: dg.RunFailureSensorContext, genesis_store: GenesisStoreResource
-) -> None:
-    session_id = context.dagster_run.tags.get("dagster/partition")
+) -> dg.RunRequest | None:
+    run = context.dagster_run
+    session_id = run.tags.get("dagster/partition")
     if session_id is None:
-        return
+        return None
     failures = stage_failures(event for event in context.get_step_failure_events())
-    record_failures(genesis_store.store, session_id, failures, run_id=context.dagster_run.run_id)
+    retried = int(run.tags.get(TRANSIENT_RETRY_TAG, "0"))
+    if failures and all(f.transient for f in failures) and retried < MAX_TRANSIENT_RETRIES:
+        return transient_retry(genesis_store.store, run, session_id, retried + 1)
+    record_failures(genesis_store.store, session_id, failures, run_id=run.run_id)
+    return None
+
+
+def transient_retry(
+    store: GenesisStore, run: dg.DagsterRun, session_id: str, attempt: int
+) -> dg.RunRequest | None:
+    """The stages the failed run left undone, again, unless the session stopped meanwhile."""
+    with store.read() as r:
+        session = r.sessions.get(session_id)
+        left = stages_left(r, session_id)
+    if session is None or session.status != SessionStatus.ACTIVE or not left:
+        return None
+    return dg.RunRequest(
+        run_key=f"transient-retry:{run.run_id}",
+        partition_key=session_id,
+        asset_selection=[dg.AssetKey(stage.value) for stage in left],
+        tags={**session_tags(session_id, session.spec.priority), TRANSIENT_RETRY_TAG: str(attempt)},
+    )

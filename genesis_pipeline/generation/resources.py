@@ -40,7 +40,10 @@ class GeneratorResource(dg.ConfigurableResource):
             from genesis_pipeline.generation.offline.generator import OfflineGenerator
 
             rate = self.offline_flaw_rate
-            return OfflineGenerator(flaw_rate=settings.offline_flaw_rate if rate is None else rate)
+            return OfflineGenerator(
+                flaw_rate=settings.offline_flaw_rate if rate is None else rate,
+                latency_s=settings.offline_latency_s,
+            )
         if provider == "openai":
             return self._build_openai(settings)
         raise dg.Failure(

@@ -39,10 +39,13 @@ STAGE_WRITERS: dict[Stage, Callable[[Draft], Artifact]] = {
 class OfflineGenerator:
     """A `Generator` that writes each stage from word tables, seeded by the request."""
 
-    def __init__(self, flaw_rate: float = 0.0) -> None:
+    def __init__(self, flaw_rate: float = 0.0, latency_s: float = 0.0) -> None:
         if not 0.0 <= flaw_rate <= 1.0:
             raise ValueError(f"flaw_rate must be within [0, 1], got {flaw_rate}")
+        if latency_s < 0:
+            raise ValueError(f"latency_s must not be negative, got {latency_s}")
         self.flaw_rate = flaw_rate
+        self.latency_s = latency_s
 
     def generate(self, request: StageRequest) -> Generation:
         started = time.perf_counter()
@@ -55,6 +58,8 @@ class OfflineGenerator:
         if not draft.plan.fixing and flaw_rng.random() < self.flaw_rate:
             artifact = inject_flaw(request.stage, artifact, flaw_rng)
             extra["flaw"] = FLAW_NAMES[request.stage]
+        if self.latency_s:
+            time.sleep(self.latency_s)  # the simulated model "thinking"
         try:
             artifact = request.output_model.model_validate(artifact.model_dump())
         except ValidationError as error:
