@@ -1,6 +1,6 @@
 """Faults on the production deployment (deploy/dagster.yaml on PostgreSQL, S3 compute logs,
 the real broker and the real daemon): a killed run worker, a restarted daemon, a restarted
-PostgreSQL server, and fifty sessions requested at once."""
+PostgreSQL server, and many sessions requested at once."""
 
 import os
 import signal
@@ -18,6 +18,7 @@ from genesis_pipeline_tests.conftest import POSTGRES_ADMIN_URL
 from genesis_pipeline_tests.pipeline.test_commands import FULL_CHAIN
 from genesis_pipeline_tests.production_stack import (
     BIBLE_BUCKET,
+    FINISHED,
     ProductionStack,
     overlapping_runs,
     production_stack,
@@ -92,10 +93,18 @@ def test_a_killed_run_worker_is_failed_and_retried_and_the_session_completes(
     wait_until_completed(stack, [sid], 180)
     failed = stack.instance.get_run_by_id(killed)
     assert failed is not None and failed.status == dg.DagsterRunStatus.FAILURE
-    retries = [r.dagster_run for r in stack.runs(sid) if r.dagster_run.parent_run_id == killed]
-    assert [(r.status, r.tags.get("dagster/retry_number")) for r in retries] == [
-        (dg.DagsterRunStatus.SUCCESS, "1")
-    ]
+
+    def retries() -> list[tuple[dg.DagsterRunStatus, str | None]]:
+        runs = [r.dagster_run for r in stack.runs(sid) if r.dagster_run.parent_run_id == killed]
+        return [(r.status, r.tags.get("dagster/retry_number")) for r in runs]
+
+    # The session completes inside the retry's last step; the run ends a moment later.
+    def retry_finished() -> bool:
+        found = retries()
+        return bool(found) and FINISHED.issuperset(status for status, _ in found)
+
+    wait_for("the retry to finish", retry_finished, 60)
+    assert retries() == [(dg.DagsterRunStatus.SUCCESS, "1")]
     wait_published(stack, [sid])
     assert_exactly_once(stack, [sid])
     bible = boto3.client("s3").get_object(Bucket=BIBLE_BUCKET, Key=f"bibles/{sid}.json")
@@ -158,13 +167,21 @@ def test_postgresql_restarted_during_a_run(stack: ProductionStack) -> None:
     assert_exactly_once(stack, [sid])
 
 
-def test_fifty_sessions_at_once_hold_the_per_session_limit(stack: ProductionStack) -> None:
-    sessions = [f"tide-map-load-{n:02d}" for n in range(50)]
+# benchmarks/load.py requests fifty at once (about 7.5 minutes here); the suite keeps to its
+# ten-minute budget with the same check over a dozen.
+MANY_SESSIONS = 12
+
+
+@pytest.mark.timeout(600)
+def test_many_sessions_at_once_hold_the_per_session_limit(stack: ProductionStack) -> None:
+    sessions = [f"tide-map-load-{n:02d}" for n in range(MANY_SESSIONS)]
     stack.request_sessions(sessions, PREMISE)
 
-    wait_until_completed(stack, sessions, 480)
+    wait_until_completed(stack, sessions, 540)
     runs = [r for r in stack.runs() if r.dagster_run.tags.get("dagster/partition") in sessions]
     assert {r.dagster_run.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
+    # One run per session: no automation run raced a session run to rebuild its stages.
+    assert len(runs) == MANY_SESSIONS
     assert overlapping_runs(stack.runs()) == []
     wait_published(stack, sessions)
     assert_exactly_once(stack, sessions)

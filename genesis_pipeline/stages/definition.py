@@ -11,12 +11,23 @@ from genesis_pipeline.stages.partitions import genesis_sessions
 from genesis_pipeline.stages.prompting import StagePrompt
 from genesis_pipeline.stages.runner import GENERATION_RETRY
 
-# Keeps downstream stages fresh after any upstream change, including a re-materialization
-# started by hand in the UI, but only once the upstream's blocking gates have passed.
-# Sensors request whole chains in one run; this is the safety net behind them.
+# Keeps downstream stages fresh after an upstream stage changed outside the sensors' runs (a
+# re-materialization started by hand in the UI, or by this automation itself), once the
+# upstream's blocking gates have passed. The sensors' runs (tagged `genesis/session`) select
+# every downstream stage themselves: an update from one of them is no reason to build again,
+# and under load Dagster's eager() would otherwise race a long session run and regenerate
+# stages it had just built. New, still-missing partitions are the commands sensor's job.
+_UPDATED_OUTSIDE_SESSION_RUNS = (
+    dg.AutomationCondition.newly_updated()
+    & ~dg.AutomationCondition.all_new_updates_have_run_tags(tag_keys={"genesis/session"})
+) | dg.AutomationCondition.will_be_requested()
 DOWNSTREAM_AUTOMATION = (
-    dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
-)
+    dg.AutomationCondition.any_deps_match(_UPDATED_OUTSIDE_SESSION_RUNS).since_last_handled()
+    & ~dg.AutomationCondition.any_deps_missing()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+    & dg.AutomationCondition.all_deps_blocking_checks_passed()
+).with_label("upstream changed outside a session run, gates passed")
 
 
 def stage_asset(stage: Stage, prompt: StagePrompt) -> Callable[[Callable[..., Any]], Any]:

@@ -226,6 +226,14 @@ def test_flaw_rate_outside_zero_to_one_is_refused() -> None:
             OfflineGenerator(flaw_rate=rate)
 
 
+def test_a_simulated_model_latency_is_spent_and_reported() -> None:
+    # GENESIS_OFFLINE_LATENCY_S: load tests and fault drills see runs waiting on the "model".
+    request = make_request(Stage.CONCEPT, SessionSpec(premise=PREMISES[0]), {})
+    assert OfflineGenerator(latency_s=0.2).generate(request).latency_ms >= 200
+    with pytest.raises(ValueError, match="latency_s"):
+        OfflineGenerator(latency_s=-1)
+
+
 # --- content rules ------------------------------------------------------------------------
 @pytest.mark.parametrize("premise", PREMISES)
 def test_every_stage_meets_the_quality_rules(premise: str) -> None:
