@@ -51,6 +51,25 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout_s: float, poll_s:
     raise AssertionError(f"timed out after {timeout_s:g}s waiting for {what}")
 
 
+def request_sessions(
+    kafka: KafkaConfig, session_ids: Iterable[str], premise: str, **payload: Any
+) -> None:
+    """`genesis.session.requested` for each session, in one batch on genesis.commands."""
+    messages = []
+    for sid in session_ids:
+        envelope = Envelope(
+            event_id=str(uuid.uuid4()),
+            event_type="genesis.session.requested",
+            session_id=sid,
+            correlation_id=str(uuid.uuid4()),
+            occurred_at=datetime.now(UTC),
+            payload={"premise": premise, **payload},
+        )
+        value = envelope.model_dump_json().encode()
+        messages.append(OutMessage(kafka.topic(Topic.COMMANDS), sid.encode(), value))
+    asyncio.run(kafka.publish(messages))
+
+
 @dataclass
 class ProductionStack:
     home: Path
@@ -101,19 +120,7 @@ class ProductionStack:
     # --- the product's inputs and outputs --------------------------------------------------
 
     def request_sessions(self, session_ids: Iterable[str], premise: str, **payload: Any) -> None:
-        messages = []
-        for sid in session_ids:
-            envelope = Envelope(
-                event_id=str(uuid.uuid4()),
-                event_type="genesis.session.requested",
-                session_id=sid,
-                correlation_id=str(uuid.uuid4()),
-                occurred_at=datetime.now(UTC),
-                payload={"premise": premise, **payload},
-            )
-            value = envelope.model_dump_json().encode()
-            messages.append(OutMessage(self.kafka.topic(Topic.COMMANDS), sid.encode(), value))
-        asyncio.run(self.kafka.publish(messages))
+        request_sessions(self.kafka, session_ids, premise, **payload)
 
     def completed_sessions(self, session_ids: Iterable[str]) -> set[str]:
         """Sessions the store holds as completed (their `session.completed` is in the outbox)."""

@@ -1,46 +1,31 @@
 """The whole pipeline as it runs in production, on one machine: the real `dagster-daemon`
 (sensors, run queue, run launcher) on this workspace, the real broker, the SQLite defaults."""
 
-import asyncio
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import dagster as dg
 import pytest
 
 from genesis_pipeline.domain.events import Envelope
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.messaging.kafka import KafkaConfig, OutMessage
-from genesis_pipeline.messaging.topics import Topic
+from genesis_pipeline.messaging.kafka import KafkaConfig
 from genesis_pipeline.resources import genesis_resources
 from genesis_pipeline.stages.all_stages import STAGE_ASSETS
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline_tests.kafka_reading import published_events
 from genesis_pipeline_tests.pipeline.test_commands import FULL_CHAIN
+from genesis_pipeline_tests.production_stack import request_sessions, wait_for
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 PREMISE = "A bell founder in a flooded abbey casts a bell that rings only for the drowned"
-T = TypeVar("T")
-
-
-def wait_for(what: str, probe: Callable[[], T | None], timeout_s: float) -> T:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout_s:g}s waiting for {what}")
 
 
 @pytest.fixture
@@ -86,25 +71,11 @@ def automation_ticked_after(instance: dg.DagsterInstance, moment: float) -> bool
     return False
 
 
-def request_session(kafka: KafkaConfig, session_id: str) -> None:
-    message = Envelope(
-        event_id=str(uuid.uuid4()),
-        event_type="genesis.session.requested",
-        session_id=session_id,
-        correlation_id=str(uuid.uuid4()),
-        occurred_at=datetime.now(UTC),
-        payload={"premise": PREMISE, "priority": 2},
-    )
-    value = message.model_dump_json().encode()
-    out = OutMessage(kafka.topic(Topic.COMMANDS), session_id.encode(), value)
-    asyncio.run(kafka.publish([out]))
-
-
 def test_a_session_over_kafka_and_a_stage_rematerialized_by_hand(
     daemon_env: dict[str, str], kafka: KafkaConfig
 ) -> None:
     sid = "abbey-bell-01"
-    request_session(kafka, sid)
+    request_sessions(kafka, [sid], PREMISE, priority=2)
 
     def completed() -> list[Envelope] | None:
         events = published_events(kafka, sid)

@@ -57,3 +57,12 @@ def test_the_guides_ecs_launcher_example_is_valid_launcher_config() -> None:
     schema = resolve_to_config_type(EcsRunLauncher.config_type())
     result = process_config(schema, launcher["config"])
     assert result.success, result.errors
+
+
+def test_every_stage_step_runs_in_the_llm_pool_that_both_instances_limit() -> None:
+    from genesis_pipeline.stages.all_stages import STAGE_ASSETS
+
+    assert {asset.op.pool for asset in STAGE_ASSETS} == {"llm"}
+    for config in (DEPLOY / "dagster.yaml", DEPLOY.parent / "dagster_home" / "dagster.yaml"):
+        pools = yaml.safe_load(config.read_text())["concurrency"]["pools"]
+        assert 1 <= pools["default_limit"] <= 8, config

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from genesis_pipeline.automation.jobs import stages_run
 from genesis_pipeline.automation.revision_planner import session_tags
 from genesis_pipeline.automation.sensors import stages_left
 from genesis_pipeline.domain.events import EventType
@@ -51,10 +52,10 @@ Handler = Callable[[Inbound, HandlerContext, Effects], None]
 def run_request(
     session: SessionRecord, stages: tuple[Stage, ...], *, run_key: str
 ) -> dg.RunRequest:
-    return dg.RunRequest(
+    return stages_run(
+        session.session_id,
+        stages,
         run_key=run_key,
-        partition_key=session.session_id,
-        asset_selection=[dg.AssetKey(stage.value) for stage in stages],
         tags=session_tags(session.session_id, session.spec.priority),
     )
 

@@ -1,9 +1,25 @@
 """Jobs operators rely on (CONTRACT §8)."""
 
+from collections.abc import Iterable, Mapping
+
 import dagster as dg
+
+from genesis_pipeline.domain.stages import Stage
 
 genesis_session_job = dg.define_asset_job(
     "genesis_session_job",
     selection=dg.AssetSelection.groups("genesis"),
     description="All six stages of one writing session (one partition), with their gates.",
 )
+
+
+def stages_run(
+    session_id: str, stages: Iterable[Stage], *, run_key: str, tags: Mapping[str, str]
+) -> dg.RunRequest:
+    """A run of `stages` (with their gates) of one session, for any sensor or schedule."""
+    return dg.RunRequest(
+        run_key=run_key,
+        partition_key=session_id,
+        asset_selection=[dg.AssetKey(stage.value) for stage in stages],
+        tags=dict(tags),
+    )

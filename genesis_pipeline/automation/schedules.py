@@ -9,7 +9,7 @@ from typing import Any
 
 import dagster as dg
 
-from genesis_pipeline.automation.jobs import genesis_session_job
+from genesis_pipeline.automation.jobs import genesis_session_job, stages_run
 from genesis_pipeline.automation.maintenance_jobs import (
     genesis_consistency_audit_job,
     genesis_outbox_retention_job,
@@ -74,13 +74,7 @@ def genesis_stale_prompt_schedule(
     if not runs:
         return dg.SkipReason("no session is stale, or the backfill's share of the queue is full")
     return [
-        dg.RunRequest(
-            run_key=run.run_key,
-            partition_key=run.session_id,
-            asset_selection=[dg.AssetKey(stage.value) for stage in run.stages],
-            tags=run.tags,
-        )
-        for run in runs
+        stages_run(run.session_id, run.stages, run_key=run.run_key, tags=run.tags) for run in runs
     ]
 
 

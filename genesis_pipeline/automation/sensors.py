@@ -5,7 +5,7 @@ from collections.abc import Collection
 import dagster as dg
 
 from genesis_pipeline.automation.failures import record_failures, stage_failures
-from genesis_pipeline.automation.jobs import genesis_session_job
+from genesis_pipeline.automation.jobs import genesis_session_job, stages_run
 from genesis_pipeline.automation.revision_planner import (
     REVISION_KEY_TAG,
     plan_revision_runs,
@@ -58,12 +58,7 @@ def revision_run_requests(
     known = {k: v for k, v in records.items() if v is not None}
     planned = plan_revision_runs(pending, known, unfinished)
     return [
-        dg.RunRequest(
-            run_key=run.run_key,
-            partition_key=run.session_id,
-            asset_selection=[dg.AssetKey(stage.value) for stage in run.stages],
-            tags=run.tags,
-        )
+        stages_run(run.session_id, run.stages, run_key=run.run_key, tags=run.tags)
         for run in planned
         if not instance.get_run_ids(dg.RunsFilter(tags={REVISION_KEY_TAG: run.run_key}), limit=1)
     ]
@@ -128,9 +123,9 @@ def transient_retry(
         left = stages_left(r, session_id)
     if session is None or session.status != SessionStatus.ACTIVE or not left:
         return None
-    return dg.RunRequest(
+    return stages_run(
+        session_id,
+        left,
         run_key=f"transient-retry:{run.run_id}",
-        partition_key=session_id,
-        asset_selection=[dg.AssetKey(stage.value) for stage in left],
         tags={**session_tags(session_id, session.spec.priority), TRANSIENT_RETRY_TAG: str(attempt)},
     )
