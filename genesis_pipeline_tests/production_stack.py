@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -230,16 +230,39 @@ def _vm_hwm_kb(pid: int) -> int | None:
     return None
 
 
+def _runs_in(home: Path, pid: int) -> bool:
+    try:
+        return f"DAGSTER_HOME={home}".encode() in Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
+
+
+def _is_dagster(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"dagster" in cmdline or b"multiprocessing" in cmdline
+
+
+def kill_leftovers(home: Path) -> None:
+    """SIGKILL what is left of this stack (a code server orphaned by a daemon restart, its run
+    workers) before its databases are dropped; with them gone it could never finish."""
+    for pid in _pids():
+        if pid != os.getpid() and _runs_in(home, pid) and _is_dagster(pid):
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
 def is_run_worker_of(home: Path) -> Callable[[int], bool]:
     """Run workers are the code server's spawned children, with this stack's DAGSTER_HOME."""
 
     def check(pid: int) -> bool:
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            environ = Path(f"/proc/{pid}/environ").read_bytes()
         except OSError:
             return False
-        return b"multiprocessing-fork" in cmdline and f"DAGSTER_HOME={home}".encode() in environ
+        return b"multiprocessing-fork" in cmdline and _runs_in(home, pid)
 
     return check
 
@@ -302,6 +325,7 @@ def production_stack(
         stack_ = ProductionStack(
             home=home, env=full_env, kafka=kafka, store=GenesisStore(store_db), instance=instance
         )
+        stack.callback(kill_leftovers, home)
         stack.callback(stack_.stop_daemon)
         yield stack_
 

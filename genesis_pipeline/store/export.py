@@ -117,11 +117,14 @@ def write_bible(document: BibleDocument, uri: str, *, s3: S3Resource | None = No
     parsed = urlparse(uri)
     if parsed.scheme in ("", "file"):
         folder = Path(unquote(parsed.path) if parsed.scheme else uri)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, text in bible_files(document).items():
-            tmp = folder / f".{name}.tmp"
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(folder / name)  # readers never see half a bible
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, text in bible_files(document).items():
+                tmp = folder / f".{name}.tmp"
+                tmp.write_text(text, encoding="utf-8")
+                tmp.replace(folder / name)  # readers never see half a bible
+        except OSError as error:
+            raise ExportError(f"cannot write the bible to {folder}: {error.strerror}") from error
         return (folder / f"{document.session_id}.json").resolve().as_uri()
     if parsed.scheme == "s3":
         return _write_s3(document, S3Location.parse(uri), s3 or BoundedS3Resource())

@@ -4,6 +4,7 @@ import json
 import socket
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -211,3 +212,10 @@ def test_a_whole_session_exports_its_bible_to_the_export_uri(
     assert (document.session_id, document.premise) == ("glass-s3-run", PREMISE)
     assert set(document.versions) == set(STAGE_ORDER)
     assert not (tmp_path / "home" / "exports").exists()  # nothing went to the local default
+
+
+def test_a_folder_that_cannot_be_written_is_one_line_too(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the export folder should be")
+    with pytest.raises(ExportError, match=r"cannot write the bible to .*not-a-folder"):
+        write_bible(samples.bible_document(), str(blocker / "bibles"))
