@@ -104,11 +104,7 @@ def main() -> int:
                 return 1
             wall_s = time.monotonic() - started
 
-        def published_all() -> bool:
-            with stack.store.read() as r:
-                return not r.outbox.has_unsent()
-
-        wait_for("the relay", published_all, 120)
+        stack.wait_until_published()
         total, lost, duplicated = event_counts(stack, sessions)
         records = [r for r in stack.runs() if r.dagster_run.tags["dagster/partition"] in sessions]
         clashes = overlapping_runs(records)

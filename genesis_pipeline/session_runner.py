@@ -9,7 +9,11 @@ from typing import Any
 import dagster as dg
 
 from genesis_pipeline.automation.failures import record_failures, stage_failures
-from genesis_pipeline.automation.revision_planner import RevisionRun, plan_revision_runs
+from genesis_pipeline.automation.revision_planner import (
+    RevisionRun,
+    plan_revision_runs,
+    session_tags,
+)
 from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.domain.inbound import FeedbackAction, FeedbackSubmitted, Inbound
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
@@ -109,7 +113,7 @@ def run_session(
             partition_key=session_id,
             instance=instance,
             resources=resources,
-            tags={"genesis/session": session_id, "dagster/priority": str(spec.priority)},
+            tags=session_tags(session_id, spec.priority),
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )

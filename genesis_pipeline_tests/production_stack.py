@@ -131,6 +131,15 @@ class ProductionStack:
     def published(self) -> list[Envelope]:
         return published_events(self.kafka)
 
+    def wait_until_published(self, timeout_s: float = 120) -> None:
+        """Until the relay has published every outbox row."""
+
+        def all_sent() -> bool:
+            with self.store.read() as r:
+                return not r.outbox.has_unsent()
+
+        wait_for("the relay to publish the outbox", all_sent, timeout_s)
+
     # --- Dagster's records -----------------------------------------------------------------
 
     def runs(self, session_id: str | None = None) -> list[dg.RunRecord]:

@@ -69,14 +69,6 @@ def assert_exactly_once(stack: ProductionStack, session_ids: list[str]) -> None:
             assert {published[e.event_id] for e in outbox} == {1}, sid
 
 
-def wait_published(stack: ProductionStack, session_ids: list[str]) -> None:
-    def all_sent() -> bool:
-        with stack.store.read() as r:
-            return not r.outbox.has_unsent()
-
-    wait_for("the relay to publish the outbox", all_sent, 60)
-
-
 def test_a_killed_run_worker_is_failed_and_retried_and_the_session_completes(
     stack: ProductionStack,
 ) -> None:
@@ -105,7 +97,7 @@ def test_a_killed_run_worker_is_failed_and_retried_and_the_session_completes(
 
     wait_for("the retry to finish", retry_finished, 60)
     assert retries() == [(dg.DagsterRunStatus.SUCCESS, "1")]
-    wait_published(stack, [sid])
+    stack.wait_until_published(timeout_s=60)
     assert_exactly_once(stack, [sid])
     bible = boto3.client("s3").get_object(Bucket=BIBLE_BUCKET, Key=f"bibles/{sid}.json")
     assert sid in bible["Body"].read().decode()
@@ -125,7 +117,7 @@ def test_the_daemon_stopped_and_restarted_mid_session(stack: ProductionStack) ->
     stack.start_daemon()
 
     wait_until_completed(stack, [first, second], 240)
-    wait_published(stack, [first, second])
+    stack.wait_until_published(timeout_s=60)
     assert_exactly_once(stack, [first, second])
 
 
@@ -163,7 +155,7 @@ def test_postgresql_restarted_during_a_run(stack: ProductionStack) -> None:
             assert failures, "the run failed without a step failure"
             errors = [f.dagster_event.step_failure_data.error for f in failures]
             assert all("connection" in e.to_string().lower() for e in errors), errors
-    wait_published(stack, [sid])
+    stack.wait_until_published(timeout_s=60)
     assert_exactly_once(stack, [sid])
 
 
@@ -188,7 +180,7 @@ def test_many_sessions_at_once_hold_the_per_session_limit(stack: ProductionStack
     # One run per session: no automation run raced a session run to rebuild its stages.
     assert len(runs()) == MANY_SESSIONS
     assert overlapping_runs(stack.runs()) == []
-    wait_published(stack, sessions)
+    stack.wait_until_published(timeout_s=60)
     assert_exactly_once(stack, sessions)
 
 

@@ -36,11 +36,13 @@ class RevisionRun:
 
 
 REVISION_KEY_TAG = "genesis/revision_key"
+# Every run of a session carries it: the per-session run limit (dagster.yaml) is keyed on it.
+SESSION_TAG = "genesis/session"
 
 
 def session_tags(session_id: str, priority: int) -> dict[str, str]:
     """Every run of a session: one at a time per session (dagster.yaml), queued by priority."""
-    return {"genesis/session": session_id, "dagster/priority": str(priority)}
+    return {SESSION_TAG: session_id, "dagster/priority": str(priority)}
 
 
 def plan_revision_runs(

@@ -14,6 +14,7 @@ from genesis_pipeline.automation.maintenance_jobs import (
     genesis_consistency_audit_job,
     genesis_outbox_retention_job,
 )
+from genesis_pipeline.automation.revision_planner import SESSION_TAG
 from genesis_pipeline.automation.stale_prompts import (
     BACKFILL_TAG,
     STALE_KEY_TAG,
@@ -28,7 +29,6 @@ from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.maintenance import Maintenance
 from genesis_pipeline.store.resources import GenesisStoreResource
 
-SESSION_TAG = "genesis/session"  # as `session_tags` sets it: the per-session run limit's key
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,

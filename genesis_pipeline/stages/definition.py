@@ -5,6 +5,7 @@ from typing import Any
 
 import dagster as dg
 
+from genesis_pipeline.automation.revision_planner import SESSION_TAG
 from genesis_pipeline.domain.stages import STAGE_INPUTS, Stage
 from genesis_pipeline.gates.checks import gate_specs
 from genesis_pipeline.stages.partitions import genesis_sessions
@@ -19,7 +20,7 @@ from genesis_pipeline.stages.runner import GENERATION_RETRY
 # stages it had just built. New, still-missing partitions are the commands sensor's job.
 _UPDATED_OUTSIDE_SESSION_RUNS = (
     dg.AutomationCondition.newly_updated()
-    & ~dg.AutomationCondition.all_new_updates_have_run_tags(tag_keys={"genesis/session"})
+    & ~dg.AutomationCondition.all_new_updates_have_run_tags(tag_keys={SESSION_TAG})
 ) | dg.AutomationCondition.will_be_requested()
 DOWNSTREAM_AUTOMATION = (
     dg.AutomationCondition.any_deps_match(_UPDATED_OUTSIDE_SESSION_RUNS).since_last_handled()
