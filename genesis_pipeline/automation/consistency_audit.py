@@ -23,6 +23,7 @@ def consistency_regressions(versions: Iterable[AuditedVersion]) -> list[GateVerd
             audited.artifact,
             upstream=audited.upstream,
             passed_versions=audited.passed_versions,
+            spec=audited.spec,
         )
         if not verdict.passed:
             regressions.append(verdict)

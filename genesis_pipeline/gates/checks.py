@@ -16,13 +16,16 @@ from genesis_pipeline.stages.partitions import genesis_sessions
 CHECK_DESCRIPTIONS = {
     GateName.QUALITY: (
         "Quality gate: rubric score in [0,1] (completeness, length, specificity, relevance to "
-        "the premise and earlier stages, no placeholder or refusal text, no repetition) against "
-        "the threshold. Failing sends the stage back for a rewrite with the findings."
+        "the premise and earlier stages, no repetition) against "
+        "the threshold. Broken text (placeholders, truncation, loops, wrong language, leaked "
+        "markup, assistant boilerplate) and an off-premise draft fail it whatever the score. "
+        "Failing sends the stage back for a rewrite with the findings."
     ),
     GateName.CONSISTENCY: (
         "Consistency gate: the draft agrees with the passed versions of earlier stages (ids of "
         "characters, locations and factions exist, names unique, story follows the concept, "
-        "bible holds exactly the passed versions). Failing sends the stage back for a rewrite."
+        "the cast keeps the story's names, the bible names no one outside the cast and holds "
+        "exactly the passed versions). Failing sends the stage back for a rewrite."
     ),
 }
 
@@ -119,6 +122,11 @@ def check_result(verdict: GateVerdict, *, attempt: int, version: int) -> dg.Asse
     }
     if verdict.threshold is not None:
         metadata["threshold"] = verdict.threshold
+    if verdict.judgement is not None:
+        # The model judge's view of relevance, beside the rubric's own score.
+        metadata["judge_premise_fit"] = verdict.judgement.premise_fit
+        metadata["judge_upstream_fit"] = verdict.judgement.upstream_fit
+        metadata["judge_reasons"] = verdict.judgement.reasons
     return dg.AssetCheckResult(
         check_name=check_name(verdict.gate),
         asset_key=verdict.stage.value,

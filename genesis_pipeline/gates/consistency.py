@@ -11,6 +11,7 @@ from genesis_pipeline.domain.artifacts import (
     Story,
     Worldview,
 )
+from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.gates.consistency_rules import (
     RuleResults,
@@ -26,7 +27,10 @@ from genesis_pipeline.gates.verdicts import GateName, GateVerdict
 
 
 def _rules(
-    artifact: Artifact, upstream: Mapping[Stage, Artifact], passed_versions: Mapping[Stage, int]
+    artifact: Artifact,
+    upstream: Mapping[Stage, Artifact],
+    passed_versions: Mapping[Stage, int],
+    spec: SessionSpec | None,
 ) -> RuleResults:
     if isinstance(artifact, Concept):
         return concept_rules(artifact)
@@ -35,11 +39,11 @@ def _rules(
     if isinstance(artifact, Worldview):
         return worldview_rules(artifact)
     if isinstance(artifact, Cast):
-        return characters_rules(artifact, upstream)
+        return characters_rules(artifact, upstream, spec)
     if isinstance(artifact, PlotOutline):
         return plot_rules(artifact, upstream)
     if isinstance(artifact, BibleNarrative):
-        return bible_rules(artifact, upstream, passed_versions)
+        return bible_rules(artifact, upstream, passed_versions, spec)
     raise TypeError(f"no consistency rules for {type(artifact).__name__}")
 
 
@@ -49,10 +53,15 @@ def consistency_gate(
     *,
     upstream: Mapping[Stage, Artifact],
     passed_versions: Mapping[Stage, int],
+    spec: SessionSpec | None = None,
 ) -> GateVerdict:
-    """Check a draft against itself and its upstream; it passes only with no findings."""
+    """Check a draft against itself and its upstream; it passes only with no findings.
+
+    `spec` lets the name-drift rules leave the premise's own words alone and read names in the
+    session's language; without it they read English and know only the artifacts.
+    """
     check_artifact(stage, artifact)
-    results = _rules(artifact, upstream, passed_versions)
+    results = _rules(artifact, upstream, passed_versions, spec)
     # A missing upstream artifact needed by several rules is one problem, reported once.
     findings = tuple(dict.fromkeys(finding for result in results for finding in result))
     score = round(max(0.0, 1 - len(findings) / len(results)), 3)

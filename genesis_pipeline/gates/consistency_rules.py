@@ -2,6 +2,7 @@
 
 Each function returns one entry per rule: that rule's findings, empty when it holds. A rule
 that needs an upstream artifact that was not given yields an `upstream.<stage>` finding.
+The rules about names drifting between stages are in `name_rules`.
 """
 
 from collections.abc import Mapping
@@ -17,23 +18,38 @@ from genesis_pipeline.domain.artifacts import (
     StoryBible,
     Worldview,
 )
+from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.gates.inputs import upstream_artifact
+from genesis_pipeline.gates.name_rules import blurb_drift, story_cast_drift
 from genesis_pipeline.gates.rule_findings import duplicates, missing_upstream, unknown_reference
 from genesis_pipeline.gates.verdicts import Finding
 
 RuleResults = list[list[Finding]]
 
 
+def _repeated_themes(themes: list[str], path: str) -> list[Finding]:
+    """A theme listed twice ("Mystery", "Mystery") is one theme, padded."""
+    return duplicates(
+        ((f"{path}[{i}]", theme) for i, theme in enumerate(themes)), "theme", fold_case=True
+    )
+
+
 def concept_rules(concept: Concept) -> RuleResults:
     titles = ((f"candidates[{i}].title", c.title) for i, c in enumerate(concept.candidates))
-    return [duplicates(titles, "title", fold_case=True)]
+    themes = [
+        finding
+        for i, candidate in enumerate(concept.candidates)
+        for finding in _repeated_themes(candidate.themes, f"candidates[{i}].themes")
+    ]
+    return [duplicates(titles, "title", fold_case=True), themes]
 
 
 def story_rules(story: Story, upstream: Mapping[Stage, Artifact]) -> RuleResults:
+    repeated = _repeated_themes(story.themes, "themes")
     concept = upstream_artifact(upstream, Stage.CONCEPT, Concept)
     if concept is None:
-        return [missing_upstream(Stage.CONCEPT)] * 2
+        return [missing_upstream(Stage.CONCEPT)] * 2 + [repeated]
     chosen = concept.chosen
     title: list[Finding] = []
     if story.title.strip().lower() != chosen.title.strip().lower():
@@ -53,7 +69,7 @@ def story_rules(story: Story, upstream: Mapping[Stage, Artifact]) -> RuleResults
                 problem=f"share at least one theme with the selected concept: {chosen.themes}",
             )
         ]
-    return [title, themes]
+    return [title, themes, repeated]
 
 
 def worldview_rules(world: Worldview) -> RuleResults:
@@ -91,7 +107,9 @@ def _references(pairs: list[tuple[str, str]], known: set[str], what: str) -> lis
     return [f for path, value in pairs for f in unknown_reference(path, value, known, what)]
 
 
-def characters_rules(cast: Cast, upstream: Mapping[Stage, Artifact]) -> RuleResults:
+def characters_rules(
+    cast: Cast, upstream: Mapping[Stage, Artifact], spec: SessionSpec | None = None
+) -> RuleResults:
     people = list(enumerate(cast.characters))
     has_protagonist = any(person.role == "protagonist" for _, person in people)
     results: RuleResults = [
@@ -112,6 +130,11 @@ def characters_rules(cast: Cast, upstream: Mapping[Stage, Artifact]) -> RuleResu
         results.append(_references(homes, _location_ids(world), "worldview location id"))
         results.append(_references(factions, _faction_ids(world), "worldview faction id"))
     results.append(_relationship_findings(cast))
+    story = upstream_artifact(upstream, Stage.STORY, Story)
+    if story is None:
+        results.append(missing_upstream(Stage.STORY))
+    else:
+        results.append(story_cast_drift(cast, story, world, spec))
     return results
 
 
@@ -197,7 +220,10 @@ def _version_findings(actual: Mapping[Stage, int], expected: Mapping[Stage, int]
 
 
 def bible_rules(
-    bible: BibleNarrative, upstream: Mapping[Stage, Artifact], passed_versions: Mapping[Stage, int]
+    bible: BibleNarrative,
+    upstream: Mapping[Stage, Artifact],
+    passed_versions: Mapping[Stage, int],
+    spec: SessionSpec | None = None,
 ) -> RuleResults:
     # The bible records the stages it was assembled from; it never lists itself.
     expected: dict[Stage, int] = {
@@ -206,11 +232,12 @@ def bible_rules(
     # A bare narrative (versions not yet filled in) holds no versions at all.
     actual: Mapping[Stage, int] = bible.versions if isinstance(bible, StoryBible) else {}
     versions = _version_findings(actual, expected)
+    drift = blurb_drift(bible, upstream, spec)
     story = upstream_artifact(upstream, Stage.STORY, Story)
     if story is None:
-        return [versions, missing_upstream(Stage.STORY)]
+        return [versions, missing_upstream(Stage.STORY), drift]
     title: list[Finding] = []
     if bible.title.strip().lower() != story.title.strip().lower():
         problem = f"expected the story title {story.title!r}, got {bible.title!r}"
         title = [Finding(field="title", problem=problem)]
-    return [versions, title]
+    return [versions, title, drift]

@@ -7,6 +7,7 @@ from genesis_pipeline.domain.bible import BibleDocument
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import STAGE_INPUTS, STAGE_ORDER, Stage
 from genesis_pipeline.gates.consistency import consistency_gate
+from genesis_pipeline.gates.judge import RelevanceJudgement
 from genesis_pipeline.gates.quality import DEFAULT_QUALITY_THRESHOLD, quality_gate
 from genesis_pipeline.gates.verdicts import GateVerdict
 
@@ -19,26 +20,45 @@ def evaluate_gates(
     upstream: Mapping[Stage, Artifact],
     passed_versions: Mapping[Stage, int],
     quality_threshold: float = DEFAULT_QUALITY_THRESHOLD,
+    judgement: RelevanceJudgement | None = None,
 ) -> tuple[GateVerdict, GateVerdict]:
-    """The (quality, consistency) verdicts for one draft of one stage."""
+    """The (quality, consistency) verdicts for one draft of one stage.
+
+    `judgement` is a model's relevance judgement of the draft (`judge.judge_prompt` asks for
+    it); the quality gate blends it into relevance and keeps it on its verdict.
+    """
     quality = quality_gate(
-        stage, artifact, spec=spec, upstream=upstream, threshold=quality_threshold
+        stage,
+        artifact,
+        spec=spec,
+        upstream=upstream,
+        threshold=quality_threshold,
+        judgement=judgement,
     )
     consistency = consistency_gate(
-        stage, artifact, upstream=upstream, passed_versions=passed_versions
+        stage, artifact, upstream=upstream, passed_versions=passed_versions, spec=spec
     )
     return quality, consistency
 
 
+# ISO 639-2 "undetermined": a code the language criterion does not judge.
+UNDETERMINED_LANGUAGE = "und"
+
+
 def lint_bible(
-    document: BibleDocument, *, quality_threshold: float = DEFAULT_QUALITY_THRESHOLD
+    document: BibleDocument,
+    *,
+    quality_threshold: float = DEFAULT_QUALITY_THRESHOLD,
+    language: str = UNDETERMINED_LANGUAGE,
 ) -> list[GateVerdict]:
     """Both gates for all six stages of an exported bible, in stage order.
 
     Each stage sees its inputs as the document holds them, and the bible is held to the
     document's own `versions`: the export is judged as the pipeline would have judged it.
+    An export does not record its session's language, so the language is judged only when
+    the caller gives it.
     """
-    spec = SessionSpec(premise=document.premise)
+    spec = SessionSpec(premise=document.premise, language=language)
     passed_versions: dict[Stage, int] = {
         stage: version
         for stage, version in document.versions.items()

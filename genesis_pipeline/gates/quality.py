@@ -1,4 +1,4 @@
-"""The quality gate: a weighted rubric over one draft, with placeholder text as a hard stop."""
+"""The quality gate: a weighted rubric over one draft, with broken text as a hard stop."""
 
 from collections.abc import Mapping
 
@@ -6,16 +6,17 @@ from genesis_pipeline.domain.artifacts import Artifact
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.gates.inputs import check_artifact
+from genesis_pipeline.gates.judge import RelevanceJudgement
 from genesis_pipeline.gates.quality_criteria import (
     CriterionResult,
     completeness,
     length,
-    placeholders,
     relevance,
     repetition,
     specificity,
 )
 from genesis_pipeline.gates.text import premise_keywords, text_fields
+from genesis_pipeline.gates.text_criteria import text_criteria
 from genesis_pipeline.gates.verdicts import GateName, GateVerdict
 
 DEFAULT_QUALITY_THRESHOLD = 0.75
@@ -27,18 +28,22 @@ def quality_criteria(
     *,
     spec: SessionSpec,
     upstream: Mapping[Stage, Artifact],
+    judgement: RelevanceJudgement | None = None,
 ) -> list[CriterionResult]:
-    """Each criterion's score and findings, in rubric order (useful as asset metadata)."""
+    """Each criterion's score and findings, in rubric order (useful as asset metadata).
+
+    `judgement` is a model's relevance judgement of this draft (see `judge.py`), if one was
+    asked for; without it relevance is judged offline only.
+    """
     check_artifact(stage, artifact)
     fields = text_fields(artifact)
-    keywords = premise_keywords(spec.premise)
     return [
         completeness(artifact),
         length(fields),
-        specificity(fields, keywords),
-        relevance(stage, artifact, keywords, upstream),
-        placeholders(fields),
+        specificity(fields, premise_keywords(spec.premise)),
+        relevance(stage, artifact, spec, upstream, judgement),
         repetition(fields),
+        *text_criteria(fields, spec),
     ]
 
 
@@ -57,9 +62,13 @@ def quality_gate(
     spec: SessionSpec,
     upstream: Mapping[Stage, Artifact],
     threshold: float = DEFAULT_QUALITY_THRESHOLD,
+    judgement: RelevanceJudgement | None = None,
 ) -> GateVerdict:
-    """Score a draft against the rubric; it passes at `threshold` unless a hard criterion failed."""
-    criteria = quality_criteria(stage, artifact, spec=spec, upstream=upstream)
+    """Score a draft against the rubric; it passes at `threshold` unless a hard criterion failed.
+
+    A `judgement` is blended into relevance and kept on the verdict, for the check's metadata.
+    """
+    criteria = quality_criteria(stage, artifact, spec=spec, upstream=upstream, judgement=judgement)
     score = weighted_score(criteria)
     hard_failure = any(criterion.hard_failure for criterion in criteria)
     return GateVerdict(
@@ -69,4 +78,5 @@ def quality_gate(
         score=score,
         threshold=threshold,
         findings=tuple(finding for criterion in criteria for finding in criterion.findings),
+        judgement=judgement,
     )

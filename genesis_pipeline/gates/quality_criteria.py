@@ -1,7 +1,10 @@
-"""The six criteria of the quality rubric, each a pure function scoring one aspect in [0, 1].
+"""The weighted criteria of the quality rubric, each a pure function scoring one aspect in [0, 1].
 
-The rules are fixed: the offline generator is written to satisfy exactly these, so a change
-here is a change of contract with it.
+Completeness, length, specificity, relevance and repetition make the score. Two of them can
+also fail a draft on their own: relevance when the draft is off-premise (see `relevance`) or
+the model judge says it is unrelated, and repetition when a sentence is copied into three
+fields. The hard criteria on each field's text (placeholders, truncation, looping, language,
+markup, boilerplate) are in `text_criteria`.
 """
 
 from collections.abc import Mapping
@@ -16,24 +19,28 @@ from genesis_pipeline.domain.artifacts import (
     Story,
     Worldview,
 )
-from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.domain.session import SessionSpec
+from genesis_pipeline.domain.stages import STAGE_INPUTS, Stage
+from genesis_pipeline.gates import defects
 from genesis_pipeline.gates.inputs import upstream_artifact
+from genesis_pipeline.gates.judge import RelevanceJudgement
+from genesis_pipeline.gates.relevance import fit_field, premise_fit
 from genesis_pipeline.gates.text import (
     LENGTH_BOUNDS,
-    FieldKind,
     TextField,
     artifact_text,
     is_specific,
     normalize,
-    placeholder_markers,
+    prose_fields,
     split_sentences,
 )
-from genesis_pipeline.gates.verdicts import Finding
+from genesis_pipeline.gates.verdicts import WHOLE_ARTIFACT, Finding
 
-# Findings about the artifact as a whole rather than one field.
-WHOLE_ARTIFACT = "(all fields)"
-RELEVANT_KEYWORDS_NEEDED = 3
 REPEATED_SENTENCE_COUNT = 3
+# Below this the judge's score fails the draft on its own: the model says it is unrelated.
+JUDGE_FAIL_BELOW = 0.4
+# Below this the judge's score is quoted as a finding, so the rewrite knows why.
+JUDGE_QUOTE_BELOW = 0.7
 
 
 @dataclass(frozen=True)
@@ -116,12 +123,8 @@ def length(fields: list[TextField]) -> CriterionResult:
     return CriterionResult("length", 1, _fraction_ok(len(fields), len(findings)), tuple(findings))
 
 
-def _prose(fields: list[TextField]) -> list[TextField]:
-    return [field for field in fields if field.kind is not FieldKind.SHORT]
-
-
 def specificity(fields: list[TextField], keywords: list[str]) -> CriterionResult:
-    prose = _prose(fields)
+    prose = prose_fields(fields)
     findings = tuple(
         Finding(
             field=field.path,
@@ -177,47 +180,41 @@ def _link(stage: Stage, artifact: Artifact, upstream: Mapping[Stage, Artifact]) 
 def relevance(
     stage: Stage,
     artifact: Artifact,
-    keywords: list[str],
+    spec: SessionSpec,
     upstream: Mapping[Stage, Artifact],
+    judgement: RelevanceJudgement | None = None,
 ) -> CriterionResult:
-    text = artifact_text(artifact)
-    findings: list[Finding] = []
-    score = 1.0
-    if keywords:
-        found = [keyword for keyword in keywords if keyword in text]
-        needed = min(RELEVANT_KEYWORDS_NEEDED, len(keywords))
-        score = min(1.0, len(found) / needed)
-        if len(found) < needed:
-            findings.append(
-                Finding(
-                    field=WHOLE_ARTIFACT,
-                    problem=f"mentions {len(found)} of the premise's keywords, expected at least "
-                    f"{needed} of: {', '.join(keywords)}",
-                )
-            )
+    """The offline premise check (see `relevance.py`) and the upstream link, blended with the
+    judge's score when there is one: the mean of both, so that neither alone decides the
+    score, while an off-premise draft fails by either's word."""
+    fit = premise_fit(artifact, spec)
+    findings = list(fit.findings)
+    score = fit.score
+    hard_failure = fit.off_premise
     link = _link(stage, artifact, upstream)
     if link is not None:
         score /= 2
         findings.append(link)
-    return CriterionResult("relevance", 2, round(score, 3), tuple(findings))
-
-
-def placeholders(fields: list[TextField]) -> CriterionResult:
-    """Hard criterion: it decides pass or fail on its own and carries no weight in the score."""
-    findings = tuple(
-        Finding(
-            field=field.path,
-            problem="contains placeholder or refusal text: " + _quoted(markers),
-        )
-        for field in fields
-        if (markers := placeholder_markers(field.value))
-    )
-    failed = bool(findings)
-    return CriterionResult("placeholders", 0, 0.0 if failed else 1.0, findings, failed)
+    if judgement is not None:
+        judged = judgement.score(has_upstream=bool(STAGE_INPUTS[stage]))
+        score = (score + judged) / 2
+        hard_failure = hard_failure or judged < JUDGE_FAIL_BELOW
+        if judged < JUDGE_QUOTE_BELOW:
+            findings.append(
+                Finding(
+                    field=fit_field(artifact),
+                    problem=f"the judge scores its fit {judged:.2f} (premise "
+                    f"{judgement.premise_fit:.2f}, earlier stages {judgement.upstream_fit:.2f}): "
+                    f"{judgement.reasons or 'no reasons given'}",
+                )
+            )
+    return CriterionResult("relevance", 2, round(score, 3), tuple(findings), hard_failure)
 
 
 def repetition(fields: list[TextField]) -> CriterionResult:
-    prose = _prose(fields)
+    """Fields that copy each other. Weighted, except that a sentence of four words or more
+    in three fields or more is a model copying itself, and fails the draft on its own."""
+    prose = prose_fields(fields)
     findings: list[Finding] = []
     first_path: dict[str, str] = {}
     for field in prose:
@@ -232,18 +229,22 @@ def repetition(fields: list[TextField]) -> CriterionResult:
     for field in prose:
         for sentence in split_sentences(field.value):
             sentence_paths.setdefault(normalize(sentence), []).append(field.path)
+    copied = False
     for sentence, paths in sentence_paths.items():
         if len(paths) >= REPEATED_SENTENCE_COUNT:
             where = ", ".join(dict.fromkeys(paths))
+            copied = copied or (
+                len(set(paths)) >= REPEATED_SENTENCE_COUNT
+                and len(defects.tokens(sentence)) >= defects.MIN_WORDS_FOR_TWICE
+            )
             findings.append(
                 Finding(
                     field=paths[0],
                     problem=f"sentence repeated {len(paths)} times (in {where}): {sentence!r}",
                 )
             )
-    return CriterionResult(
-        "repetition", 1, _fraction_ok(len(prose), len(findings)), tuple(findings)
-    )
+    score = _fraction_ok(len(prose), len(findings))
+    return CriterionResult("repetition", 1, score, tuple(findings), copied)
 
 
 def _fraction_ok(total: int, bad: int) -> float:

@@ -31,21 +31,30 @@ SENTENCE_WORD_PATTERN = re.compile(r"[^\W\d_][\w'’-]*")
 SENTENCE_END_PATTERN = re.compile(r"(?<=[.!?])\s+")
 WHITESPACE_PATTERN = re.compile(r"\s+")
 
-PLACEHOLDER_SUBSTRINGS: tuple[str, ...] = (
-    "lorem ipsum",
-    "placeholder",
-    "as an ai",
-    "i cannot",
-    "i can't",
-    "i'm sorry",
-    "[insert",
-)
-PLACEHOLDER_WORDS: tuple[str, ...] = ("todo", "tbd", "xxx", "n/a")
+PLACEHOLDER_SUBSTRINGS: tuple[str, ...] = ("lorem ipsum", "placeholder")
+PLACEHOLDER_WORDS: tuple[str, ...] = ("todo", "tbd", "tba", "fixme", "xxx", "n/a")
 # Lookarounds instead of \b: "n/a" has a non-word character in the middle, and
-# "todos" or "xxxl" must not count as the marker.
+# "todos" or "xxxl" must not count as the marker. "todo" is Spanish and Portuguese for "all",
+# so it counts only as a programmer writes it: "TODO", or followed by a colon.
 _PLACEHOLDER_WORD_PATTERN = re.compile(
-    r"(?<!\w)(" + "|".join(re.escape(word) for word in PLACEHOLDER_WORDS) + r")(?!\w)",
-    re.IGNORECASE,
+    r"(?<!\w)((?i:tbd|tba|fixme|xxx|n/a)|TODO|(?i:todo)(?=\s*:))(?!\w)"
+)
+_HTML_TAGS = r"(?:b|i|em|strong|p|br|div|span|ul|ol|li|h[1-6])\b"
+# Template slots a model left unfilled. Prose has no use for square brackets, braces or
+# angle brackets around words (HTML tags are markup, reported by `defects.markup`), and a
+# capitalized stand-in noun with a letter or number ("Character A", "Location 1") is a label.
+PLACEHOLDER_PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"\[[^\[\]\n]{0,60}[^\W\d_][^\[\]\n]{0,60}\]"),
+    re.compile(r"<(?!/?" + _HTML_TAGS + r")[^\W\d_][^<>\n]{0,40}>"),
+    re.compile(r"\{\{?\s*[^\W\d][\w .'-]{0,40}\}\}?"),
+    re.compile(
+        r"\b(?:Character|Location|Place|Faction|Person|Organi[sz]ation|City|Town|Village|"
+        r"Kingdom|Planet|Country|Protagonist|Antagonist|Villain|Hero|Name|Surname)"
+        r"\s+(?:[A-Z]|\d{1,2})(?![\w-])"
+    ),
+    re.compile(r"\b(?:John|Jane) Doe\b"),
+    re.compile(r"\((?:[a-z' ]{0,20} )?name\)"),
+    re.compile(r"_{3,}"),
 )
 
 
@@ -104,6 +113,11 @@ class TextField(NamedTuple):
     path: str
     value: str
     kind: FieldKind
+
+
+def prose_fields(fields: list[TextField]) -> list[TextField]:
+    """The fields that hold sentences: short fields are names and labels."""
+    return [field for field in fields if field.kind is not FieldKind.SHORT]
 
 
 def premise_keywords(premise: str) -> list[str]:
@@ -190,9 +204,12 @@ def is_specific(text: str, keywords: list[str]) -> bool:
 
 
 def placeholder_markers(text: str) -> list[str]:
-    """Placeholder or refusal markers found in the text, in the order of the marker lists."""
+    """Placeholder markers found in the text: listed markers, then unfilled slots as found."""
     lowered = text.lower()
     found = [marker for marker in PLACEHOLDER_SUBSTRINGS if marker in lowered]
     words = {match.lower() for match in _PLACEHOLDER_WORD_PATTERN.findall(text)}
     found.extend(word for word in PLACEHOLDER_WORDS if word in words)
-    return found
+    found.extend(
+        match.group(0) for pattern in PLACEHOLDER_PATTERNS for match in pattern.finditer(text)
+    )
+    return list(dict.fromkeys(found))

@@ -5,6 +5,10 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.gates.judge import RelevanceJudgement
+
+# The `field` of a finding about the artifact as a whole rather than one field.
+WHOLE_ARTIFACT = "(all fields)"
 
 
 class GateName(StrEnum):
@@ -32,3 +36,5 @@ class GateVerdict(BaseModel):
     score: float = Field(ge=0.0, le=1.0)
     threshold: float | None = None
     findings: tuple[Finding, ...] = ()
+    # The model's relevance judgement the quality verdict was given, shown as check metadata.
+    judgement: RelevanceJudgement | None = None

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from genesis_pipeline.domain.artifacts import Artifact
 from genesis_pipeline.domain.events import EventType, new_event
-from genesis_pipeline.domain.session import SessionStatus
+from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.gates.verdicts import GateName, GateVerdict
 from genesis_pipeline.store.genesis_store import GenesisStore
@@ -47,6 +47,7 @@ class AuditedVersion:
     artifact: Artifact
     upstream: dict[Stage, Artifact]  # the versions it was generated from and judged against
     passed_versions: dict[Stage, int]
+    spec: SessionSpec  # what the writer asked for: its premise's words are no one's name
     stored_passed: bool | None  # None: no consistency verdict was stored
     reported: bool  # an audit regression of this version is recorded already
 
@@ -161,6 +162,7 @@ class Maintenance:
                         up: version(up, n).artifact() for up, n in record.upstream_versions.items()
                     },
                     passed_versions=dict(record.upstream_versions),
+                    spec=session.spec,
                     stored_passed=stored.passed if stored else None,
                     reported=AUDIT_GATE in gates,
                 )

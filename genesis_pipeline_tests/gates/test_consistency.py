@@ -44,7 +44,7 @@ def test_candidate_titles_are_distinct_ignoring_case() -> None:
     concept.candidates[2].title = concept.candidates[0].title.upper()
     verdict = check(Stage.CONCEPT, concept)
     assert fields(verdict) == ["candidates[2].title"]
-    assert (verdict.passed, verdict.score) == (False, 0.0)
+    assert (verdict.passed, verdict.score) == (False, 0.5)  # one rule of two broken
 
 
 # --- story -------------------------------------------------------------------------------
@@ -55,7 +55,7 @@ def test_story_title_follows_the_selected_concept() -> None:
     verdict = check(Stage.STORY, story)
     assert fields(verdict) == ["title"]
     assert "selected concept" in verdict.findings[0].problem
-    assert verdict.score == 0.5
+    assert verdict.score == round(1 - 1 / 3, 3)
 
 
 def test_story_title_comparison_ignores_case_and_padding() -> None:
@@ -79,7 +79,7 @@ def test_story_shares_a_theme_with_the_concept() -> None:
 def test_missing_concept_is_one_finding() -> None:
     verdict = check(Stage.STORY, samples.story(), upstream={})
     assert fields(verdict) == ["upstream.concept"]
-    assert verdict.score == 0.5
+    assert verdict.score == round(1 - 1 / 3, 3)
 
 
 # --- worldview ---------------------------------------------------------------------------
@@ -166,10 +166,10 @@ def test_relationship_points_to_another_cast_member(target: str, problem: str) -
     assert problem in verdict.findings[0].problem
 
 
-def test_missing_worldview_is_one_finding_for_two_rules() -> None:
+def test_missing_upstream_is_one_finding_per_stage() -> None:
     verdict = check(Stage.CHARACTERS, samples.characters(), upstream={})
-    assert fields(verdict) == ["upstream.worldview"]
-    assert verdict.score == round(1 - 1 / 6, 3)
+    assert fields(verdict) == ["upstream.worldview", "upstream.story"]
+    assert verdict.score == round(1 - 2 / 7, 3)
 
 
 # --- plot outline ------------------------------------------------------------------------
@@ -258,9 +258,9 @@ def test_bible_title_is_the_story_title() -> None:
     assert fields(check(Stage.STORY_BIBLE, bible)) == ["title"]
 
 
-def test_bible_without_story() -> None:
+def test_bible_without_story_or_cast() -> None:
     verdict = check(Stage.STORY_BIBLE, samples.story_bible(), upstream={})
-    assert fields(verdict) == ["upstream.story"]
+    assert fields(verdict) == ["upstream.story", "upstream.characters"]
 
 
 # --- the verdict -------------------------------------------------------------------------

@@ -72,7 +72,16 @@ def test_quality_is_judged_against_the_documents_premise() -> None:
     )
     failed = failures(lint_bible(document))
     assert set(failed) == {(stage, GateName.QUALITY) for stage in STAGE_ORDER}
-    assert all(WHOLE_ARTIFACT in fields for fields in failed.values())
+    # Each stage is told where its story should have been about the premise.
+    told = {
+        Stage.CONCEPT: "candidates[0].hook",
+        Stage.STORY: "synopsis",
+        Stage.WORLDVIEW: "setting",
+        Stage.CHARACTERS: WHOLE_ARTIFACT,
+        Stage.PLOT_OUTLINE: WHOLE_ARTIFACT,
+        Stage.STORY_BIBLE: "blurb",
+    }
+    assert all(told[stage] in fields for (stage, _), fields in failed.items())
 
 
 def test_quality_threshold_is_passed_through() -> None:
@@ -87,3 +96,10 @@ def test_quality_threshold_is_passed_through() -> None:
     strict = lint_bible(document, quality_threshold=0.9)
     assert failures(strict) == {**drifted, (Stage.STORY, GateName.QUALITY): [WHOLE_ARTIFACT]}
     assert {v.threshold for v in strict if v.gate is GateName.QUALITY} == {0.9}
+
+
+def test_the_language_is_judged_only_when_given() -> None:
+    document = samples.bible_document()
+    assert failures(lint_bible(document)) == {}
+    in_spanish = failures(lint_bible(document, language="es"))
+    assert set(in_spanish) == {(stage, GateName.QUALITY) for stage in STAGE_ORDER}

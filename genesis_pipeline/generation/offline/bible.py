@@ -10,8 +10,10 @@ from genesis_pipeline.domain.artifacts import (
     Worldview,
 )
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.gates.defects import boilerplate
 from genesis_pipeline.gates.text import placeholder_markers
 from genesis_pipeline.generation.offline.drafting import Draft
+from genesis_pipeline.generation.offline.premise import premise_sentence
 from genesis_pipeline.generation.offline.weaving import (
     DESCRIPTIVE_LIMIT,
     LONG_LIMIT,
@@ -82,10 +84,11 @@ def _slots(draft: Draft) -> dict[str, str]:
 
 
 def _blurb(draft: Draft, slots: dict[str, str]) -> str:
-    return " ".join(
+    blurb = " ".join(
         draft.write(variants, kw=draft.subject(), kw2=draft.subject(), **slots)
         for variants in (BLURB_OPENINGS, BLURB_PEOPLE, BLURB_STAKES, BLURB_PROMISES)
     )
+    return f"{blurb} {premise_sentence(draft.facts)}"
 
 
 def _fresh(draft: Draft) -> BibleNarrative:
@@ -130,7 +133,7 @@ def _glossary(draft: Draft) -> list[GlossaryEntry]:
 def _repaired(bible: BibleNarrative, draft: Draft) -> BibleNarrative:
     """The previous bible under the story's title, with any refusal or placeholder rewritten."""
     update: dict[str, object] = {"title": _title(draft)}
-    if placeholder_markers(bible.blurb) or len(bible.blurb) < 150:
+    if placeholder_markers(bible.blurb) or boilerplate(bible.blurb) or len(bible.blurb) < 150:
         update["blurb"] = _blurb(draft, _slots(draft))
     return bible.model_copy(update=update)
 

@@ -2,6 +2,7 @@
 
 from genesis_pipeline.domain.artifacts import Cast, Character, CharacterRole, Relationship, Story
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.gates.names import name_mentions
 from genesis_pipeline.generation.offline.cast_additions import (
     WorldRefs,
     add_characters,
@@ -103,8 +104,22 @@ SUPPORT_ROLES: tuple[CharacterRole, ...] = ("mentor", "ally", "rival", "supporti
 def write_characters(draft: Draft) -> Cast:
     refs = world_refs(draft)
     previous = draft.previous_as(Cast)
-    cast = _repaired(previous, refs) if previous else _fresh(draft, refs)
+    people = _story_people(draft, refs)
+    if previous and not set(people) <= {person.name for person in previous.characters}:
+        previous = None  # the story was rewritten around other people: the cast starts over
+    cast = _repaired(previous, refs) if previous else _fresh(draft, refs, people)
     return _revised(cast, draft.revising(), refs)
+
+
+def _story_people(draft: Draft, refs: WorldRefs) -> list[str]:
+    """The full names the story gives its people: a story regenerated with another seed names
+    other people than the session canon, and the cast must hold them."""
+    story = draft.upstream_as(Stage.STORY, Story)
+    if story is None:
+        return []
+    world = {place.name for place in refs.places} | {faction.name for faction in refs.factions}
+    text = "\n".join([story.logline, story.synopsis, story.central_conflict])
+    return [name for name in name_mentions(text) if name not in world and " " in name]
 
 
 def _roles(draft: Draft) -> list[CharacterRole]:
@@ -117,11 +132,11 @@ def _roles(draft: Draft) -> list[CharacterRole]:
     return roles
 
 
-def _fresh(draft: Draft, refs: WorldRefs) -> Cast:
+def _fresh(draft: Draft, refs: WorldRefs, people: list[str]) -> Cast:
     story = draft.upstream_as(Stage.STORY, Story)
     theme = story.themes[0] if story else draft.pick(draft.lex.themes)
     roles = _roles(draft)
-    names = draft.canon.people[: len(roles)]
+    names = tuple(dict.fromkeys([*people, *draft.canon.people]))[: len(roles)]
     ids: list[str] = []
     for name in names:
         ids.append(entity_id("char", name, ids))

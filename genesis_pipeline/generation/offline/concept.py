@@ -3,6 +3,7 @@
 from genesis_pipeline.domain.artifacts import Concept, ConceptCandidate
 from genesis_pipeline.gates.text import placeholder_markers
 from genesis_pipeline.generation.offline.drafting import Draft
+from genesis_pipeline.generation.offline.premise import premise_sentence
 from genesis_pipeline.generation.offline.weaving import (
     DESCRIPTIVE_LIMIT,
     note_clause,
@@ -123,7 +124,7 @@ def _themes(draft: Draft) -> list[str]:
 
 
 def _rationale(draft: Draft, chosen: ConceptCandidate, count: int) -> str:
-    return draft.write(
+    rationale = draft.write(
         RATIONALES,
         title=chosen.title,
         count=str(count),
@@ -133,6 +134,7 @@ def _rationale(draft: Draft, chosen: ConceptCandidate, count: int) -> str:
         threat=draft.canon.threat,
         person=draft.canon.people[0],
     )
+    return f"{rationale} {premise_sentence(draft.facts)}"
 
 
 def _repaired(concept: Concept, draft: Draft) -> Concept:

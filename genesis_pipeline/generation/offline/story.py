@@ -4,6 +4,7 @@ from genesis_pipeline.domain.artifacts import Concept, Story, StoryPart
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.generation.offline.drafting import Draft
 from genesis_pipeline.generation.offline.instructions import note_words
+from genesis_pipeline.generation.offline.premise import premise_sentence
 from genesis_pipeline.generation.offline.weaving import (
     LONG_LIMIT,
     note_clause,
@@ -117,6 +118,7 @@ def _fresh(draft: Draft) -> Story:
         draft.write(variants, kw=draft.subject(), **slots)
         for variants in (SYNOPSIS_OPENINGS, SYNOPSIS_TURNS, SYNOPSIS_MIDDLES, SYNOPSIS_ENDINGS)
     )
+    synopsis = f"{synopsis} {premise_sentence(draft.facts)}"
     extra_theme = [t for t in draft.lex.themes if t not in concept_themes]
     themes = concept_themes[:2] + draft.rng.sample(extra_theme, min(1, len(extra_theme)))
     return Story(

@@ -11,6 +11,7 @@ from genesis_pipeline.domain.artifacts import (
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.generation.offline.drafting import Draft
 from genesis_pipeline.generation.offline.names import entity_id
+from genesis_pipeline.generation.offline.premise import premise_sentence
 from genesis_pipeline.generation.offline.weaving import LONG_LIMIT, note_clause, with_sentence
 from genesis_pipeline.generation.offline.world_additions import add_world_elements
 
@@ -102,6 +103,7 @@ def _fresh(draft: Draft) -> Worldview:
         draft.write(variants, kw=draft.subject(), **slots)
         for variants in (SETTING_OPENINGS, SETTING_POWERS, SETTING_PLACES, SETTING_RULES)
     )
+    setting = f"{setting} {premise_sentence(draft.facts)}"
     return Worldview(
         setting=setting,
         rules=rules,
