@@ -2,14 +2,20 @@
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic import ValidationError
 
 if TYPE_CHECKING:
     from genesis_pipeline.domain.inbound import FeedbackSubmitted
+    from genesis_pipeline.domain.session import SessionSpec
+    from genesis_pipeline.generation.local_model import LocalModelServer
+    from genesis_pipeline.session_runner import SessionRun
+    from genesis_pipeline.store.genesis_store import GenesisStore
     from genesis_pipeline.store.records import VersionRecord
 
 from genesis_pipeline.cli_common import (
@@ -23,6 +29,8 @@ from genesis_pipeline.cli_kafka import add_character, add_world_element, feedbac
 from genesis_pipeline.cli_relay import relay
 from genesis_pipeline.cli_session import session
 from genesis_pipeline.cli_tail import events
+
+PROGRESS_POLL_S = 1.0
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,6 +56,15 @@ for command in (session, feedback, add_character, add_world_element, events, rel
     help="Offline generator: share of first drafts that fail a gate on purpose (0-1).",
 )
 @click.option(
+    "--llm",
+    type=click.Choice(["offline", "openai", "local"]),
+    default=None,
+    help="The model behind the stages (default GENESIS_LLM_PROVIDER, else offline): offline is "
+    "a deterministic test double, local a GGUF model served by llama.cpp on 127.0.0.1 "
+    "(GENESIS_LOCAL_MODEL, default the packaged SmolLM2-135M), openai any "
+    "OpenAI-compatible server (GENESIS_LLM_BASE_URL, GENESIS_LLM_MODEL).",
+)
+@click.option(
     "--human-review",
     is_flag=True,
     help="Review mode human: show each stage that passed its gates and ask to accept, "
@@ -60,6 +77,7 @@ def run(
     max_attempts: int,
     session_id: str | None,
     flaw_rate: float | None,
+    llm: str | None,
     human_review: bool,
 ) -> None:
     """Run one whole session in this process, revisions included; print the stage table."""
@@ -84,45 +102,127 @@ def run(
         fail_usage(first_error(error))
     if flaw_rate is not None and not 0.0 <= flaw_rate <= 1.0:
         fail_usage(f"--flaw-rate must be between 0 and 1, got {flaw_rate}")
+    check_provider(llm)
     ensure_dagster_home()
 
-    import dagster as dg
-
-    from genesis_pipeline.cli_output import stage_table
     from genesis_pipeline.domain.session import SessionStatus
     from genesis_pipeline.generation.resources import GeneratorResource
     from genesis_pipeline.resources import genesis_resources
-    from genesis_pipeline.session_runner import SessionExistsError, run_session
 
     session_id = session_id or new_session_id(spec.premise)
-    resources = genesis_resources(generator=GeneratorResource(offline_flaw_rate=flaw_rate))
+    with local_model_server(llm) as server:
+        generator = GeneratorResource(
+            provider=llm or "",
+            offline_flaw_rate=flaw_rate,
+            base_url=server.base_url if server else "",
+            model=server.model_alias if server else "",
+        )
+        result = _run_session(
+            session_id, spec, genesis_resources(generator=generator), human_review
+        )
+    if result.status is SessionStatus.COMPLETED:
+        console.print(f"bible: {result.bible_location}")
+        return
+    errors.print(f"session {session_id} did not complete: {result.status}")
+    sys.exit(1)
+
+
+def check_provider(llm: str | None) -> None:
+    """A provider that cannot work as configured is a usage error, before anything starts."""
+    from genesis_pipeline.settings import GenesisSettings
+
+    settings = GenesisSettings()
+    if (llm or settings.llm_provider) == "openai" and not (
+        settings.llm_base_url and settings.llm_model
+    ):
+        fail_usage("--llm openai needs GENESIS_LLM_BASE_URL and GENESIS_LLM_MODEL")
+
+
+@contextmanager
+def local_model_server(llm: str | None) -> Iterator["LocalModelServer | None"]:
+    """With `--llm local` (or GENESIS_LLM_PROVIDER=local), one model server for the whole
+    command, stopped when it ends; None for other providers."""
+    from genesis_pipeline.cli_common import fail_work
+    from genesis_pipeline.generation.local_model import LocalModelError, start_configured_server
+    from genesis_pipeline.settings import GenesisSettings
+
+    settings = GenesisSettings()
+    if (llm or settings.llm_provider) != "local" or settings.llm_base_url:
+        yield None
+        return
+    try:
+        server = start_configured_server(settings)
+    except LocalModelError as error:
+        fail_work(str(error))
+    console.print(
+        f"model [bold]{server.model_alias}[/] served by llama.cpp at {server.base_url}",
+        highlight=False,
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _run_session(
+    session_id: str, spec: "SessionSpec", resources: dict[str, Any], human_review: bool
+) -> "SessionRun":
+    import dagster as dg
+
+    from genesis_pipeline.cli_output import stage_table
+    from genesis_pipeline.session_runner import SessionExistsError, run_session
+
     console.print(f"session [bold]{session_id}[/]: running six stages in this process …")
-
-    def progress(planned, outcome) -> None:  # type: ignore[no-untyped-def]
-        stages = ", ".join(s.value for s in planned.stages)
-        state = "ok" if outcome.success else "a gate failed → revision"
-        console.print(f"  run {outcome.run_id[:8]} ({stages}): {state}", highlight=False)
-
-    with dg.DagsterInstance.get() as instance:
+    store = resources["genesis_store"].store
+    with dg.DagsterInstance.get() as instance, stage_progress(store, session_id):
         try:
             result = run_session(
                 session_id,
                 spec,
                 instance=instance,
                 resources=resources,
-                on_run=progress,
                 log_level="CRITICAL",  # progress lines say what happened; the UI has the logs
                 review=ask_the_writer if human_review else None,
             )
         except SessionExistsError as error:
             fail_usage(str(error))
-    store = resources["genesis_store"].store
     console.print(stage_table(store.stage_rows(session_id), title=f"session {session_id}"))
-    if result.status is SessionStatus.COMPLETED:
-        console.print(f"bible: {result.bible_location}")
-        return
-    errors.print(f"session {session_id} did not complete: {result.status}")
-    sys.exit(1)
+    return result
+
+
+@contextmanager
+def stage_progress(store: "GenesisStore", session_id: str) -> Iterator[None]:
+    """A line for each of the session's events as the stages store them (as `session new
+    --wait` shows them): a stage on a real model takes minutes."""
+    import threading
+
+    from genesis_pipeline.cli_events import progress_line
+
+    stopped = threading.Event()
+    shown = 0
+
+    def show_new() -> None:
+        nonlocal shown
+        with store.read() as r:
+            events = r.outbox.for_session(session_id)
+        for event in events[shown:]:
+            line = progress_line(event)
+            if line is not None:
+                console.print(f"  {line}", highlight=False)
+        shown = len(events)
+
+    def poll() -> None:
+        while not stopped.wait(PROGRESS_POLL_S):
+            show_new()
+
+    watcher = threading.Thread(target=poll, name="genesis-run-progress", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stopped.set()
+        watcher.join()
+        show_new()
 
 
 def ask_the_writer(version: "VersionRecord") -> "FeedbackSubmitted":
@@ -244,7 +344,13 @@ def upgrade() -> None:
 @click.option(
     "--port", type=click.IntRange(1, 65535), default=3000, show_default=True, help="UI port."
 )
-def dev(port: int) -> None:
+@click.option(
+    "--llm",
+    type=click.Choice(["offline", "openai", "local"]),
+    default=None,
+    help="The model behind the stages, as for `genesis run` (default GENESIS_LLM_PROVIDER).",
+)
+def dev(port: int, llm: str | None) -> None:
     """A local broker if none answers, then `dagster dev` on this workspace; Ctrl-C stops all.
 
     The broker (Tansu, in memory) is started on GENESIS_KAFKA_BOOTSTRAP when that is a free
@@ -256,14 +362,23 @@ def dev(port: int) -> None:
     workspace = Path("workspace.yaml")
     if not workspace.exists():
         fail_usage("run `genesis dev` from the project folder (no workspace.yaml here)")
+    check_provider(llm)
     home = ensure_dagster_home()
-    try:
-        code = run_dev_stack(
-            workspace,
-            home=home,
-            webserver_port=port,
-            say=lambda line: console.print(line, highlight=False, soft_wrap=True),
-        )
-    except DevStackError as error:
-        fail_work(str(error))
+    with local_model_server(llm) as server:
+        model_env = {"GENESIS_LLM_PROVIDER": llm} if llm else {}
+        if server is not None:
+            model_env |= {
+                "GENESIS_LLM_BASE_URL": server.base_url,
+                "GENESIS_LLM_MODEL": server.model_alias,
+            }
+        try:
+            code = run_dev_stack(
+                workspace,
+                home=home,
+                webserver_port=port,
+                say=lambda line: console.print(line, highlight=False, soft_wrap=True),
+                extra_env=model_env,
+            )
+        except DevStackError as error:
+            fail_work(str(error))
     sys.exit(code)

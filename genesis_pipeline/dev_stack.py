@@ -84,11 +84,19 @@ def start_local_broker(settings: GenesisSettings, log: Path) -> LocalBroker:
 
 
 def run_dev_stack(
-    workspace: Path, *, home: Path, webserver_port: int, say: Callable[[str], None]
+    workspace: Path,
+    *,
+    home: Path,
+    webserver_port: int,
+    say: Callable[[str], None],
+    extra_env: dict[str, str] | None = None,
 ) -> int:
-    """Run until SIGINT/SIGTERM (0) or until `dagster dev` exits on its own (its exit code)."""
+    """Run until SIGINT/SIGTERM (0) or until `dagster dev` exits on its own (its exit code).
+
+    `extra_env` reaches `dagster dev` and its runs (e.g. the model server `genesis dev` started).
+    """
     settings = GenesisSettings()
-    env = dict(os.environ)
+    env = dict(os.environ) | (extra_env or {})
     broker: LocalBroker | None = None
     if answers(f"127.0.0.1:{webserver_port}"):
         raise DevStackError(f"port {webserver_port} is taken; pick another with --port")

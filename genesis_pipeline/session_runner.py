@@ -87,7 +87,6 @@ def run_session(
     *,
     instance: dg.DagsterInstance,
     resources: Mapping[str, Any],
-    on_run: Callable[[RevisionRun, dg.ExecuteInProcessResult], None] | None = None,
     log_level: str = "DEBUG",
     review: Review | None = None,
 ) -> SessionRun:
@@ -118,8 +117,6 @@ def run_session(
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
         result.run_ids.append(outcome.run_id)
-        if on_run is not None:
-            on_run(run, outcome)
         failures = stage_failures(outcome.all_events)
         if failures:  # a generator or storage error that retries could not fix
             record_failures(store, session_id, failures, run_id=outcome.run_id)

@@ -27,10 +27,21 @@ class GenesisSettings(BaseSettings):
     # Production Kafka supports the idempotent producer; the local Tansu broker does not.
     kafka_idempotence: bool = True
     kafka_timeout_s: float = Field(default=10.0, gt=0)
-    llm_provider: Literal["offline", "openai"] = "offline"
+    llm_provider: Literal["offline", "openai", "local"] = "offline"
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_model: str | None = None
+    # How to ask for JSON: `json_schema` (OpenAI, vLLM, llama.cpp's llama-server), `json_object`
+    # with a schema (llama-cpp-python's server), or `auto`: the first, falling back to the second.
+    llm_structured_output: Literal["auto", "json_schema", "json_object"] = "auto"
+    # A model judges each draft's relevance (one more call per attempt) when one is configured.
+    llm_judge: bool = True
+    # Seconds one chat completion may take: CPU inference of a whole stage is slow.
+    llm_timeout_s: float = Field(default=600.0, gt=0)
+    # `local`: a GGUF file served by llama.cpp on 127.0.0.1 (default: the packaged SmolLM2).
+    local_model: str = ""
+    local_context_tokens: int = Field(default=8192, ge=2048)
+    local_threads: int | None = Field(default=None, ge=1)
     llm_rpm: int = Field(default=60, gt=0)
     llm_tpm: int = Field(default=100_000, gt=0)
     export_uri: str = ""

@@ -86,7 +86,7 @@ def test_lint_reports_a_broken_bible_and_unreadable_input(cli, tmp_path):
 def test_db_upgrade_reports_the_revision(cli, tmp_path):
     result = cli("db", "upgrade")
     assert result.exit_code == 0
-    assert "empty → 0001" in result.output
+    assert "empty → 0002" in result.output
     assert Path(tmp_path / "home" / "genesis.db").exists()
 
 
@@ -108,3 +108,20 @@ def test_run_with_human_review_asks_about_every_stage(tmp_path, monkeypatch):
     bible = json.loads((tmp_path / "home" / "exports" / "glass-02.json").read_text())
     assert bible["versions"]["worldview"] == 2
     assert "Salt Archive" in [loc["name"] for loc in bible["worldview"]["locations"]]
+
+
+def test_run_with_openai_unconfigured_is_a_usage_error(cli, monkeypatch):
+    for name in ("GENESIS_LLM_BASE_URL", "GENESIS_LLM_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    result = cli("run", "--premise", PREMISE, "--llm", "openai")
+    assert result.exit_code == 2
+    assert "GENESIS_LLM_BASE_URL" in result.output and "Traceback" not in result.output
+
+
+def test_run_with_a_missing_local_model_file_says_which_file(cli, monkeypatch, tmp_path):
+    monkeypatch.delenv("GENESIS_LLM_BASE_URL", raising=False)
+    monkeypatch.setenv("GENESIS_LOCAL_MODEL", str(tmp_path / "missing.gguf"))
+    result = cli("run", "--premise", PREMISE, "--llm", "local")
+    assert result.exit_code == 1
+    assert f"no GGUF model file at {tmp_path / 'missing.gguf'}" in result.output
+    assert "Traceback" not in result.output

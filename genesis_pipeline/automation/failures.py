@@ -1,6 +1,7 @@
 """Stage failures that no revision can answer: a generator or storage error that retries did
 not fix. Both the run-failure sensor and `genesis run` record them as `stage.failed`."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -37,9 +38,10 @@ def stage_failures(events: Iterable[dg.DagsterEvent]) -> list[StageFailure]:
         error = event.step_failure_data.error if event.step_failure_data else None
         if error is None or error.cls_name == GATE_FAILURE:
             continue
-        failures.append(
-            StageFailure(Stage(event.step_key), error.cls_name or "Error", error.message.strip())
-        )
+        # Dagster's message starts with the exception's dotted class path: the class is
+        # `error_class` already, so the message keeps what was said.
+        message = re.sub(r"^(?:\w+\.)+\w+: ", "", error.message.strip(), count=1)
+        failures.append(StageFailure(Stage(event.step_key), error.cls_name or "Error", message))
     return failures
 
 

@@ -8,25 +8,36 @@ artifact, and turns what is left into the port's error types.
 import json
 import re
 import time
-from typing import Any
+from typing import Any, cast
 
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 from pydantic import ValidationError
 
-from genesis_pipeline.domain.artifacts import Artifact
+from genesis_pipeline.domain.artifacts import Artifact, PlotOutline
+from genesis_pipeline.gates.judge import RelevanceJudgement
+from genesis_pipeline.generation.plot_by_act import write_plot_by_act
 from genesis_pipeline.generation.port import (
+    CallRecord,
     Generation,
     GenerationError,
+    Judged,
     MalformedOutputError,
+    ModelT,
     StageRequest,
     TransientGenerationError,
 )
+from genesis_pipeline.generation.schemas import (
+    answer_token_allowance,
+    bounded_schema,
+    schema_outline,
+)
 from genesis_pipeline.generation.token_bucket import RateLimiter
 
-# Room for the answer in the rate-limit estimate; `settle` corrects it with the real usage.
-ANSWER_TOKEN_ALLOWANCE = 1000
+STRUCTURED_OUTPUT_STYLES = ("auto", "json_schema", "json_object")
+# Counted low on purpose: a prompt estimated too short could overflow the context.
+PROMPT_CHARACTERS_PER_TOKEN = 3
 _FENCED = re.compile(r"^```[a-zA-Z]*\s*(.*?)\s*```$", re.DOTALL)
 _PERMANENT_HINTS = {
     400: "the server rejected the request",
@@ -37,7 +48,12 @@ _PERMANENT_HINTS = {
 
 
 class OpenAIGenerator:
-    """Writes a stage's artifact with one chat completion, re-asking while it does not validate."""
+    """Writes a stage's artifact with chat completions, re-asking while it does not validate.
+
+    Every answer is bounded (bounded schema, `max_tokens` sized from it) so constrained
+    decoding always finishes; the plot outline, too long for one answer of a small model, is
+    asked for act by act (`plot_by_act.py`).
+    """
 
     def __init__(
         self,
@@ -50,6 +66,9 @@ class OpenAIGenerator:
         malformed_retries: int = 2,
         rate_limiter: RateLimiter | None = None,
         temperature: float = 0.7,
+        structured_output: str = "auto",
+        timeouts_are_transient: bool = True,
+        context_tokens: int | None = None,
     ) -> None:
         self._base_url = base_url
         self._api_key = api_key
@@ -59,46 +78,81 @@ class OpenAIGenerator:
         self._malformed_retries = malformed_retries
         self._rate_limiter = rate_limiter
         self._temperature = temperature
+        if structured_output not in STRUCTURED_OUTPUT_STYLES:
+            raise ValueError(f"structured_output must be one of {STRUCTURED_OUTPUT_STYLES}")
+        self._structured_output = structured_output
+        self._timeouts_are_transient = timeouts_are_transient
+        self._context_tokens = context_tokens
         self._client: openai.OpenAI | None = None
 
     def generate(self, request: StageRequest) -> Generation:
-        model_name = request.output_model.__name__
-        schema = request.output_model.model_json_schema()
+        calls = CallLog()
+
+        def ask(output_model: type[ModelT], *, user: str) -> ModelT:
+            return self._answer(
+                request, output_model, system=request.prompt.system, user=user, calls=calls
+            )
+
+        artifact: Artifact = (
+            write_plot_by_act(request, ask)
+            if request.output_model is PlotOutline
+            else ask(request.output_model, user=request.prompt.user)
+        )
+        return Generation(
+            artifact=artifact,
+            model=calls.served_by or self._model,
+            tokens_in=calls.tokens_in,
+            tokens_out=calls.tokens_out,
+            latency_ms=calls.latency_ms,
+            extra={"calls": calls.as_metadata(), "reasks": calls.reasks},
+        )
+
+    def judge(self, request: StageRequest, *, system: str, user: str) -> Judged:
+        calls = CallLog(purpose="judge")
+        judgement = self._answer(request, RelevanceJudgement, system=system, user=user, calls=calls)
+        return Judged(
+            judgement=judgement,
+            model=calls.served_by or self._model,
+            tokens_in=calls.tokens_in,
+            tokens_out=calls.tokens_out,
+            latency_ms=calls.latency_ms,
+            calls=tuple(calls.as_metadata()),
+        )
+
+    def _answer(
+        self,
+        request: StageRequest,
+        output_model: type[ModelT],
+        *,
+        system: str,
+        user: str,
+        calls: "CallLog",
+    ) -> ModelT:
+        """One artifact of `output_model`, re-asking with the problem while it does not parse."""
+        model_name = output_model.__name__
+        schema = bounded_schema(output_model.model_json_schema())
         messages: list[ChatCompletionMessageParam] = [
-            {"role": "system", "content": _system_message(request, schema)},
-            {"role": "user", "content": request.prompt.user},
+            {"role": "system", "content": _system_message(system, schema)},
+            {"role": "user", "content": user},
         ]
-        response_format: ResponseFormat = {
-            "type": "json_schema",
-            "json_schema": {
-                "name": request.stage.value,
-                "schema": schema,
-                # Pydantic schemas with optional fields and dicts are not valid strict schemas.
-                "strict": False,
-            },
-        }
-        tokens_in = tokens_out = 0
-        served_by = self._model
-        started = time.perf_counter()
+        # Each attempt of a stage samples differently; the same attempt repeats itself.
+        seed = int(request.determinism_key[:8], 16)
         problem = ""
         for reasks in range(self._malformed_retries + 1):
-            completion = self._complete(messages, response_format)
-            if completion.usage is not None:
-                tokens_in += completion.usage.prompt_tokens
-                tokens_out += completion.usage.completion_tokens
-            served_by = completion.model or served_by
+            started = time.perf_counter()
+            completion = self._complete(
+                messages,
+                schema,
+                name=request.stage.value,
+                max_tokens=self._room_for_answer(messages, answer_token_allowance(schema)),
+                seed=seed + reasks,
+            )
+            calls.record(completion, time.perf_counter() - started, reask=reasks > 0)
             answer, problem = _answer_and_problem(completion)
             if not problem:
-                artifact, problem = _parse(request.output_model, answer)
+                artifact, problem = _parse(output_model, answer)
                 if artifact is not None:
-                    return Generation(
-                        artifact=artifact,
-                        model=served_by,
-                        tokens_in=tokens_in,
-                        tokens_out=tokens_out,
-                        latency_ms=(time.perf_counter() - started) * 1000.0,
-                        extra={"reasks": reasks},
-                    )
+                    return artifact
             messages.append({"role": "assistant", "content": answer})
             messages.append(
                 {
@@ -108,29 +162,48 @@ class OpenAIGenerator:
                 }
             )
         raise MalformedOutputError(
-            f"{request.stage.value}: no valid {model_name} from {served_by} after "
-            f"{self._malformed_retries + 1} answers; last problem: {problem}"
+            f"{request.stage.value}: no valid {model_name} from {calls.served_by or self._model} "
+            f"after {self._malformed_retries + 1} answers; last problem: {problem}"
         )
 
-    def _complete(
-        self, messages: list[ChatCompletionMessageParam], response_format: ResponseFormat
-    ) -> ChatCompletion:
-        estimate = (
-            sum(len(str(m.get("content", ""))) for m in messages) // 4 + ANSWER_TOKEN_ALLOWANCE
+    def _room_for_answer(self, messages: list[ChatCompletionMessageParam], allowance: int) -> int:
+        """The answer's token allowance, within what the context leaves after the prompt."""
+        if self._context_tokens is None:
+            return allowance
+        prompt = (
+            sum(len(str(m.get("content", ""))) for m in messages) // PROMPT_CHARACTERS_PER_TOKEN
         )
+        room = self._context_tokens - prompt
+        if room < allowance // 2:
+            raise GenerationError(
+                f"the prompt (~{prompt} tokens) leaves {max(room, 0)} of the {self._context_tokens}"
+                f"-token context for an answer of up to {allowance} tokens: raise "
+                "GENESIS_LOCAL_CONTEXT_TOKENS or use a model with a longer context"
+            )
+        return min(allowance, room)
+
+    def _complete(
+        self,
+        messages: list[ChatCompletionMessageParam],
+        schema: dict[str, Any],
+        *,
+        name: str,
+        max_tokens: int,
+        seed: int,
+    ) -> ChatCompletion:
+        estimate = sum(len(str(m.get("content", ""))) for m in messages) // 4 + max_tokens
         if self._rate_limiter is not None:
             self._rate_limiter.acquire(tokens=estimate)
         try:
-            completion = self._client_or_build().chat.completions.create(
-                model=self._model,
-                messages=messages,
-                response_format=response_format,
-                temperature=self._temperature,
-            )
+            completion = self._create(messages, schema, name, max_tokens=max_tokens, seed=seed)
         except openai.APITimeoutError as error:
+            message = f"{self._base_url}: no answer within {self._timeout_s:g}s"
+            if not self._timeouts_are_transient:
+                raise GenerationError(
+                    f"{message}; raise GENESIS_LLM_TIMEOUT_S or use a faster model"
+                ) from error
             raise TransientGenerationError(
-                f"{self._base_url}: no answer within {self._timeout_s:g}s "
-                f"(after {self._max_retries} retries)"
+                f"{message} (after {self._max_retries} retries)"
             ) from error
         except openai.APIConnectionError as error:
             raise TransientGenerationError(f"{self._base_url}: cannot connect: {error}") from error
@@ -142,6 +215,31 @@ class OpenAIGenerator:
         if self._rate_limiter is not None and completion.usage is not None:
             self._rate_limiter.settle(estimated=estimate, actual=completion.usage.total_tokens)
         return completion
+
+    def _create(
+        self,
+        messages: list[ChatCompletionMessageParam],
+        schema: dict[str, Any],
+        name: str,
+        *,
+        max_tokens: int,
+        seed: int,
+    ) -> ChatCompletion:
+        while True:
+            style = "json_schema" if self._structured_output == "auto" else self._structured_output
+            try:
+                return self._client_or_build().chat.completions.create(
+                    model=self._model,
+                    messages=messages,
+                    response_format=_response_format(style, schema, name),
+                    temperature=self._temperature,
+                    max_tokens=max_tokens,
+                    seed=seed,
+                )
+            except openai.APIStatusError as error:
+                if self._structured_output != "auto" or not _rejects_json_schema(error):
+                    raise
+                self._structured_output = "json_object"  # and ask again, once
 
     def _client_or_build(self) -> openai.OpenAI:
         if self._client is None:
@@ -157,12 +255,67 @@ class OpenAIGenerator:
         return self._client
 
 
-def _system_message(request: StageRequest, schema: dict[str, Any]) -> str:
-    # The schema is repeated in the text for servers that ignore `response_format`.
+def _response_format(style: str, schema: dict[str, Any], name: str) -> ResponseFormat:
+    if style == "json_object":
+        # Not in the SDK's types: llama-cpp-python turns the schema into a grammar.
+        return cast(ResponseFormat, {"type": "json_object", "schema": schema})
+    # Pydantic schemas with optional fields and dicts are not valid strict schemas.
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": False}}
+
+
+def _rejects_json_schema(error: openai.APIStatusError) -> bool:
+    """Whether the server refused the `json_schema` response format itself (llama-cpp-python's
+    server answers HTTP 500, others 400 or 422), not the request for another reason."""
+    mentioned = any(word in str(error).lower() for word in ("json_schema", "response_format"))
+    return error.status_code in (400, 422, 500) and mentioned
+
+
+class CallLog:
+    """Tokens, latency and re-asks of every chat completion made for one stage attempt."""
+
+    def __init__(self, purpose: str = "draft") -> None:
+        self.calls: list[CallRecord] = []
+        self.served_by = ""
+        self.reasks = 0
+        self._purpose = purpose
+
+    def record(self, completion: ChatCompletion, seconds: float, *, reask: bool) -> None:
+        usage = completion.usage
+        self.served_by = completion.model or self.served_by
+        self.reasks += int(reask)
+        finish = completion.choices[0].finish_reason if completion.choices else "none"
+        self.calls.append(
+            {
+                "tokens_in": usage.prompt_tokens if usage else 0,
+                "tokens_out": usage.completion_tokens if usage else 0,
+                "latency_ms": round(seconds * 1000.0, 1),
+                "finish_reason": str(finish),
+                "purpose": self._purpose,
+            }
+        )
+
+    @property
+    def tokens_in(self) -> int:
+        return sum(int(call["tokens_in"]) for call in self.calls)
+
+    @property
+    def tokens_out(self) -> int:
+        return sum(int(call["tokens_out"]) for call in self.calls)
+
+    @property
+    def latency_ms(self) -> float:
+        return sum(float(call["latency_ms"]) for call in self.calls)
+
+    def as_metadata(self) -> list[CallRecord]:
+        return list(self.calls)
+
+
+def _system_message(system: str, schema: dict[str, Any]) -> str:
+    # An outline of the fields rather than the schema itself: servers that enforce the schema
+    # need no copy, and a small model given the schema's text copies `$defs` paths into prose.
     return (
-        f"{request.prompt.system}\n\n"
-        "Answer with one JSON object that matches this JSON schema, and nothing else "
-        f"(no prose, no Markdown fences):\n{json.dumps(schema, separators=(',', ':'))}"
+        f"{system}\n\nAnswer with one JSON object and nothing else (no prose, no Markdown "
+        f"fences). Its fields: {schema_outline(schema)}"
     )
 
 
@@ -181,13 +334,19 @@ def _answer_and_problem(completion: ChatCompletion) -> tuple[str, str]:
     return answer, ""
 
 
-def _parse(output_model: type[Artifact], answer: str) -> tuple[Artifact | None, str]:
+def _parse(output_model: type[ModelT], answer: str) -> tuple[ModelT | None, str]:
     text = answer.strip()
     fenced = _FENCED.match(text)
     if fenced:
         text = fenced.group(1)
     try:
-        return output_model.model_validate_json(text), ""
+        # Not strict: llama.cpp's JSON grammar lets a raw newline into a string, which strict
+        # JSON forbids; the text is still the model's answer, and the gates judge its prose.
+        parsed = json.loads(text, strict=False)
+    except json.JSONDecodeError as error:
+        return None, f"(whole answer): not valid JSON: {error}"
+    try:
+        return output_model.model_validate(parsed), ""
     except ValidationError as error:
         return None, _describe(error)
 

@@ -3,11 +3,19 @@
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel
 
 from genesis_pipeline.domain.artifacts import Artifact
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.gates.judge import RelevanceJudgement
+
+# One model call: tokens_in, tokens_out, latency_ms, finish_reason, purpose (draft or judge).
+CallRecord = dict[str, float | int | str]
+# What a model is asked to fill: a stage's artifact, a part of one, or a judgement.
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,18 @@ class Generation:
     extra: Mapping[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Judged:
+    """A model's relevance judgement of a draft, with the cost of asking for it."""
+
+    judgement: RelevanceJudgement
+    model: str
+    tokens_in: int
+    tokens_out: int
+    latency_ms: float
+    calls: tuple[CallRecord, ...] = ()
+
+
 class GenerationError(Exception):
     """A generation that failed; `retryable` says whether trying again may help."""
 
@@ -89,3 +109,8 @@ class Generator(Protocol):
     """A provider of stage artifacts."""
 
     def generate(self, request: StageRequest) -> Generation: ...
+
+    def judge(self, request: StageRequest, *, system: str, user: str) -> Judged | None:
+        """A relevance judgement of the draft `request` produced (the rubric in `system` and
+        `user`), or None from a provider that cannot judge."""
+        ...

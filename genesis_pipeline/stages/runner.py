@@ -13,14 +13,19 @@ import dagster as dg
 
 from genesis_pipeline.domain.artifacts import GENERATED_MODELS, Artifact, StoryBible
 from genesis_pipeline.domain.markdown import render_artifact_markdown
-from genesis_pipeline.domain.outcome import NextStep, StageOutcome, decide
+from genesis_pipeline.domain.outcome import NextStep, StageOutcome, decide, no_progress
 from genesis_pipeline.domain.session import ReviewMode, SessionStatus
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.gates.checks import GateSettings, approval_result, check_result
 from genesis_pipeline.gates.evaluate import evaluate_gates
+from genesis_pipeline.gates.judge import judge_prompt
+from genesis_pipeline.gates.text import artifact_text
+from genesis_pipeline.gates.verdicts import GateVerdict
 from genesis_pipeline.generation.port import (
+    CallRecord,
     Generation,
     GenerationError,
+    Judged,
     StageRequest,
 )
 from genesis_pipeline.generation.resources import GeneratorResource
@@ -71,6 +76,7 @@ def run_stage(
     started_at = datetime.now(UTC)
     generation = _generate(generator, request)
     artifact = _finish(stage, generation.artifact, brief)
+    judged = _judge(context, generator, request, artifact)
     verdicts = evaluate_gates(
         stage,
         artifact,
@@ -78,7 +84,9 @@ def run_stage(
         upstream=upstream,
         passed_versions=brief.passed_versions,
         quality_threshold=gates.threshold(),
+        judgement=judged.judgement if judged else None,
     )
+    calls = _calls(generation) + (judged.calls if judged else ())
     outcome = StageOutcome(
         session_id=brief.session.session_id,
         stage=stage,
@@ -90,14 +98,20 @@ def run_stage(
         revision_request_id=brief.revision_request_id,
         model=generation.model,
         prompt_version=prompt.version,
-        tokens_in=generation.tokens_in,
-        tokens_out=generation.tokens_out,
-        latency_ms=generation.latency_ms,
+        tokens_in=sum(int(call["tokens_in"]) for call in calls),
+        tokens_out=sum(int(call["tokens_out"]) for call in calls),
+        latency_ms=sum(float(call["latency_ms"]) for call in calls),
+        calls=calls,
         started_at=started_at,
         verdicts=verdicts,
         decision=decide(
-            verdicts, attempt=brief.attempt, max_attempts=brief.session.spec.max_attempts
+            verdicts,
+            attempt=brief.attempt,
+            max_attempts=brief.session.spec.max_attempts,
+            strategy=brief.strategy,
+            stalled=_stalled(brief, artifact, verdicts),
         ),
+        strategy=brief.strategy,
         flaw=str(generation.extra["flaw"]) if generation.extra.get("flaw") else None,
     )
     with warnings.catch_warnings():
@@ -131,6 +145,40 @@ def _generate(generator: GeneratorResource, request: StageRequest) -> Generation
         ) from error
 
 
+def _calls(generation: Generation) -> tuple[CallRecord, ...]:
+    """The provider's log of its calls, or the attempt as one call for a provider without one."""
+    calls = generation.extra.get("calls")
+    if isinstance(calls, list):
+        return tuple(calls)
+    whole: CallRecord = {"tokens_in": generation.tokens_in, "tokens_out": generation.tokens_out}
+    return ({**whole, "latency_ms": round(generation.latency_ms, 1), "purpose": "draft"},)
+
+
+def _stalled(
+    brief: StageBrief, artifact: Artifact, verdicts: tuple[GateVerdict, ...]
+) -> str | None:
+    if brief.previous_attempt is None:
+        return None
+    findings = frozenset(f for verdict in verdicts if not verdict.passed for f in verdict.findings)
+    return no_progress(brief.previous_attempt, artifact_text(artifact), findings)
+
+
+def _judge(
+    context: dg.AssetExecutionContext,
+    generator: GeneratorResource,
+    request: StageRequest,
+    artifact: Artifact,
+) -> Judged | None:
+    """The model's relevance judgement, when the provider has one. A judge that fails leaves
+    relevance to the gates' own check: it must not fail a draft the gates would pass."""
+    system, user = judge_prompt(request.stage, artifact, request.spec, request.upstream)
+    try:
+        return generator.judge(request, system=system, user=user)
+    except GenerationError as error:
+        context.log.warning(f"no relevance judgement for {request.stage}: {error}")
+        return None
+
+
 def _as_generated(stage: Stage, artifact: Artifact) -> Artifact:
     """A stored artifact as the generator writes it (the bible without its version table)."""
     model = GENERATED_MODELS[stage]
@@ -156,6 +204,7 @@ def _metadata(
         "tokens_in": outcome.tokens_in,
         "tokens_out": outcome.tokens_out,
         "latency_ms": round(outcome.latency_ms, 2),
+        "model_calls": len(outcome.calls),
         "gates": outcome.decision.step.value,
         # Dagster records a partitioned input's data version as a hash; this says it plainly.
         "built_from": ", ".join(f"{s.value} v{n}" for s, n in outcome.upstream_versions.items())

@@ -14,12 +14,12 @@ from genesis_pipeline.stages.runner import run_stage
 from genesis_pipeline.store.resources import GenesisStoreResource
 
 PROMPT = StagePrompt(
-    version="story-v1",
+    version="story-v2",
     task=(
         "Develop the selected concept into a story: use the concept's title unchanged as `title`; "
-        "write a logline, a synopsis of 150-400 words naming the main characters' roles and the "
+        "write a logline, a synopsis of 60-110 words naming the main characters' roles and the "
         "turning points, the tone, the central conflict, 2-4 themes (at least one from the "
-        "concept) and a structure of 3-5 named parts with a summary each."
+        "concept) and a structure of 3-4 named parts with a summary each."
     ),
 )
 

@@ -14,10 +14,10 @@ from genesis_pipeline.stages.runner import run_stage
 from genesis_pipeline.store.resources import GenesisStoreResource
 
 PROMPT = StagePrompt(
-    version="story-bible-v1",
+    version="story-bible-v2",
     task=(
         "Write the front matter of the story bible: the title (the story's title), a back-cover "
-        "blurb of 80-250 words, a style guide (point of view, tense, voice) and a glossary of 3-8 "
+        "blurb of 40-110 words, a style guide (point of view, tense, voice) and a glossary of 3-4 "
         "terms drawn from the world's rules, factions and places."
     ),
 )

@@ -14,11 +14,11 @@ from genesis_pipeline.stages.runner import run_stage
 from genesis_pipeline.store.resources import GenesisStoreResource
 
 PROMPT = StagePrompt(
-    version="worldview-v1",
+    version="worldview-v2",
     task=(
-        "Build the world of this story: a setting of 100-300 words; 2-4 rules or systems that "
-        "shape what characters can do; 3-6 locations with stable ids (`loc_...`), each optionally "
-        "controlled by a faction; 2-4 factions with ids (`fac_...`) and goals; 2-4 history "
+        "Build the world of this story: a setting of 40-110 words; 2 rules or systems that "
+        "shape what characters can do; 3 locations with stable ids (`loc_...`), each optionally "
+        "controlled by a faction; 2 factions with ids (`fac_...`) and goals; 2 history "
         "entries that explain the present conflict."
     ),
 )

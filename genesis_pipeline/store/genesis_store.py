@@ -6,9 +6,11 @@ from contextlib import contextmanager
 from genesis_pipeline.domain.artifacts import Artifact
 from genesis_pipeline.domain.bible import BibleDocument
 from genesis_pipeline.domain.events import EventType, new_event
-from genesis_pipeline.domain.outcome import NextStep, StageOutcome
+from genesis_pipeline.domain.outcome import NextStep, PreviousAttempt, StageOutcome, Strategy
 from genesis_pipeline.domain.session import ReviewMode, SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import STAGE_INPUTS, STAGE_ORDER, Stage
+from genesis_pipeline.gates.text import artifact_text
+from genesis_pipeline.gates.verdicts import Finding, GateName
 from genesis_pipeline.store.engine import shared_engine
 from genesis_pipeline.store.records import (
     GateRecord,
@@ -26,6 +28,9 @@ from genesis_pipeline.store.session_facts import (
 )
 from genesis_pipeline.store.stage_facts import outcome_events
 from genesis_pipeline.store.unit_of_work import UnitOfWork
+
+# Revision requests that a failed gate made (not the writer's): the ones a stall can repeat.
+GATE_REASONS = frozenset(gate.value for gate in GateName)
 
 
 class UnknownSessionError(LookupError):
@@ -88,10 +93,17 @@ class GenesisStore:
             passed_versions = {dep: v.version for dep, v in passed.items() if v is not None}
             latest = r.artifacts.latest(session_id, stage)
             requests = r.revisions.pending_for(session_id, stage)
+            gate_retry = bool(requests) and all(req.reason in GATE_REASONS for req in requests)
+            previous_attempt = (
+                _previous_attempt(latest, r.gates.for_version(latest.id))
+                if latest is not None and gate_retry
+                else None
+            )
         version = latest.version + 1 if latest else 1
         if requests:
             newest = requests[-1]
             regenerate = any(req.reason == "regenerate" for req in requests)
+            fresh = any(req.strategy is Strategy.FRESH for req in requests)
             return StageBrief(
                 session=session,
                 stage=stage,
@@ -100,8 +112,10 @@ class GenesisStore:
                 seed=newest.seed,
                 passed_versions=passed_versions,
                 revisions=tuple(requests),
-                previous=None if regenerate else latest,
+                previous=None if regenerate or fresh else latest,
                 instructions=tuple(i for req in requests for i in req.instructions),
+                strategy=Strategy.FRESH if fresh else Strategy.REVISE,
+                previous_attempt=previous_attempt,
             )
         same_basis = latest is not None and latest.upstream_versions == passed_versions
         return StageBrief(
@@ -183,14 +197,17 @@ class GenesisStore:
                 bible_location = complete_session(uow, existing, export_bible)
             elif decision.step is NextStep.REWRITE:
                 assert decision.next_attempt is not None and decision.reason is not None
+                fresh = decision.strategy is Strategy.FRESH
                 uow.revisions.add(
                     session_id=outcome.session_id,
                     stage=outcome.stage,
                     reason=decision.reason,
                     instructions=decision.instructions,
                     next_attempt=decision.next_attempt,
-                    seed=outcome.seed,
+                    # 31 bits: the seed columns are INTEGER, signed 32-bit on PostgreSQL.
+                    seed=(outcome.seed + 1) % 2**31 if fresh else outcome.seed,
                     origin_key=f"gate:{existing.id}",
+                    strategy=decision.strategy,
                 )
             elif decision.step is NextStep.FAIL:
                 uow.sessions.set_status(
@@ -267,3 +284,13 @@ class GenesisStore:
                     )
                 )
         return rows
+
+
+def _previous_attempt(latest: VersionRecord, gates: list[GateRecord]) -> PreviousAttempt:
+    findings = frozenset(
+        Finding.model_validate(finding)
+        for gate in gates
+        if not gate.passed
+        for finding in gate.findings
+    )
+    return PreviousAttempt(latest.attempt, artifact_text(latest.artifact()), findings)

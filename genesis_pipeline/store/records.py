@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from genesis_pipeline.domain.artifacts import ARTIFACT_MODELS, Artifact
+from genesis_pipeline.domain.outcome import PreviousAttempt, Strategy
 from genesis_pipeline.domain.session import ReviewMode, SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import Stage
 
@@ -59,6 +60,7 @@ class RevisionRequestRecord:
     seed: int
     status: str
     created_at: datetime
+    strategy: Strategy = Strategy.REVISE
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ class StageBrief:
     revisions: tuple[RevisionRequestRecord, ...] = ()
     previous: VersionRecord | None = None
     instructions: tuple[str, ...] = field(default=())
+    strategy: Strategy = Strategy.REVISE
+    # The gate-failed attempt this one answers, to notice a revision that makes no progress.
+    previous_attempt: PreviousAttempt | None = None
 
     @property
     def revision_request_id(self) -> int | None:

@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 
+from genesis_pipeline.domain.outcome import Strategy
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.store.records import RevisionRequestRecord
 from genesis_pipeline.store.repositories import as_utc, insert_unless_exists, utcnow
@@ -19,6 +20,7 @@ def _request(row: sa.RowMapping) -> RevisionRequestRecord:
         seed=row["seed"],
         status=row["status"],
         created_at=as_utc(row["created_at"]),
+        strategy=Strategy(row["strategy"]),
     )
 
 
@@ -36,6 +38,7 @@ class Revisions:
         next_attempt: int,
         seed: int,
         origin_key: str,
+        strategy: Strategy = Strategy.REVISE,
     ) -> bool:
         return insert_unless_exists(
             self.conn,
@@ -47,6 +50,7 @@ class Revisions:
                 instructions=list(instructions),
                 next_attempt=next_attempt,
                 seed=seed,
+                strategy=strategy.value,
                 status="pending",
                 origin_key=origin_key,
                 created_at=utcnow(),

@@ -61,6 +61,7 @@ def outcome_events(
             "tokens_in": outcome.tokens_in,
             "tokens_out": outcome.tokens_out,
             "latency_ms": round(outcome.latency_ms, 1),
+            "calls": list(outcome.calls),
         },
         fact=f"agent.task.completed:{key}",
     )
@@ -122,6 +123,8 @@ def outcome_events(
                 "reason": decision.reason,
                 "next_attempt": decision.next_attempt,
                 "instructions": list(decision.instructions),
+                "strategy": decision.strategy.value,
+                **({"note": decision.note} if decision.note else {}),
             },
             fact=f"stage.rewrite_requested:{key}",
         )
@@ -132,7 +135,9 @@ def outcome_events(
                 "stage": stage,
                 "attempts": outcome.attempt,
                 "error_class": f"{decision.reason}_gate_failed",
-                "message": "; ".join(decision.instructions)[:2000],
+                "message": "; ".join(
+                    ([decision.note] if decision.note else []) + list(decision.instructions)
+                )[:2000],
             },
             fact=f"stage.failed:{key}",
         )

@@ -102,6 +102,8 @@ revision_requests = Table(
     Column("instructions", JSON, nullable=False),
     Column("next_attempt", Integer, nullable=False),
     Column("seed", Integer, nullable=False),
+    # "revise" the latest draft, or start "fresh" after a revision made no progress.
+    Column("strategy", String(16), nullable=False, server_default="revise"),
     Column("status", String(16), nullable=False),
     # "gate:<artifact_version_id>" or "event:<event_id>": one request per cause.
     Column("origin_key", String(128), nullable=False, unique=True),

@@ -45,8 +45,8 @@ def stand_in_job() -> None:
 def test_the_prompt_versions_are_the_stage_assets_code_versions():
     versions = current_prompt_versions()
     assert list(versions) == list(STAGE_ORDER)
-    assert versions[Stage.CONCEPT] == "concept-v1"
-    assert versions[Stage.PLOT_OUTLINE] == "plot-outline-v1"
+    assert versions[Stage.CONCEPT] == "concept-v2"
+    assert versions[Stage.PLOT_OUTLINE] == "plot-outline-v2"
 
 
 def test_stale_sessions_get_low_priority_runs_from_their_first_stale_stage(
@@ -62,14 +62,14 @@ def test_stale_sessions_get_low_priority_runs_from_their_first_stale_stage(
 
     assert alpha.partition_key == "alpha-01"
     assert alpha.asset_selection == ALL_STAGES[2:]  # worldview and everything downstream
-    assert alpha.run_key == "stale-prompt:alpha-01:worldview:worldview-v1"
+    assert alpha.run_key == "stale-prompt:alpha-01:worldview:worldview-v2"
     assert alpha.tags["genesis/session"] == "alpha-01"
     assert int(alpha.tags["dagster/priority"]) < -10  # below every session's own priority
     assert alpha.tags["genesis/backfill"] == "stale_prompt"
     assert alpha.tags["genesis/stale_key"] == alpha.run_key
     assert beta.partition_key == "beta-01"
     assert beta.asset_selection == ALL_STAGES
-    assert beta.run_key == "stale-prompt:beta-01:concept:concept-v1"
+    assert beta.run_key == "stale-prompt:beta-01:concept:concept-v2"
     assert beta.tags["genesis/session"] == "beta-01"
 
     # Nothing launched yet: the next tick asks for the same runs under the same keys.

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from genesis_pipeline.domain.artifacts import Story
+from genesis_pipeline.domain.artifacts import PlotOutline, Story
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.generation.openai_provider import OpenAIGenerator
@@ -22,6 +22,7 @@ from genesis_pipeline.generation.port import (
     StageRequest,
     TransientGenerationError,
 )
+from genesis_pipeline.generation.schemas import answer_token_allowance, bounded_schema
 
 STORY: dict[str, Any] = {
     "title": "The Salt Clock",
@@ -163,21 +164,25 @@ def test_a_valid_structured_answer_becomes_the_artifact(server: FakeChatServer) 
     assert result.artifact == Story.model_validate(STORY)
     assert (result.tokens_in, result.tokens_out) == (120, 80)
     assert result.model == "served-model-7b"
-    assert result.extra == {"reasks": 0}
-    assert result.latency_ms > 0
+    assert result.extra["reasks"] == 0
+    [call] = result.extra["calls"]
+    assert (call["tokens_in"], call["tokens_out"], call["finish_reason"]) == (120, 80, "stop")
+    assert result.latency_ms == call["latency_ms"] > 0
     sent = server.requests[0]
     assert sent["model"] == "configured-model"
+    schema = bounded_schema(Story.model_json_schema())
     assert sent["response_format"] == {
         "type": "json_schema",
-        "json_schema": {"name": "story", "schema": Story.model_json_schema(), "strict": False},
+        "json_schema": {"name": "story", "schema": schema, "strict": False},
     }
+    assert sent["max_tokens"] == answer_token_allowance(schema)
     system, user = sent["messages"]
     assert system["role"] == "system" and system["content"].startswith("You plan novels.")
     assert "JSON" in system["content"]
     assert user == {"role": "user", "content": "Write the story."}
     assert server.headers[0]["authorization"] == "Bearer sk-test"
     estimate = limiter.calls[0][1]["tokens"]
-    assert estimate > 1000
+    assert estimate > sent["max_tokens"]
     assert limiter.calls == [
         ("acquire", {"tokens": estimate}),
         ("settle", {"estimated": estimate, "actual": 200}),
@@ -194,7 +199,8 @@ def test_a_malformed_answer_is_re_asked_once_with_the_problem(server: FakeChatSe
 
     result = generator(server).generate(story_request())
 
-    assert result.extra == {"reasks": 1}
+    assert result.extra["reasks"] == 1
+    assert len(result.extra["calls"]) == 2
     assert (result.tokens_in, result.tokens_out) == (200, 100)
     assert len(server.requests) == 2
     reask = server.requests[1]["messages"]
@@ -271,3 +277,159 @@ def test_an_unreachable_server_is_transient() -> None:
     )
     with pytest.raises(TransientGenerationError, match="cannot connect"):
         unreachable.generate(story_request())
+
+
+def test_json_object_style_sends_the_schema_for_a_grammar(server: FakeChatServer) -> None:
+    server.replies = [completion(json.dumps(STORY))]
+
+    generator(server, structured_output="json_object").generate(story_request())
+
+    [sent] = server.requests
+    assert sent["response_format"] == {
+        "type": "json_object",
+        "schema": bounded_schema(Story.model_json_schema()),
+    }
+
+
+def test_auto_falls_back_to_json_object_once_and_remembers(server: FakeChatServer) -> None:
+    # What llama-cpp-python's server answers to `json_schema`.
+    server.replies = [
+        error(500, "Error code: 500 - response_format type json_schema is not supported"),
+        completion(json.dumps(STORY)),
+    ]
+    chosen = generator(server, max_retries=0)
+
+    chosen.generate(story_request())
+    chosen.generate(story_request())
+
+    styles = [sent["response_format"]["type"] for sent in server.requests]
+    assert styles == ["json_schema", "json_object", "json_object"]
+
+
+def test_a_server_error_unrelated_to_the_format_is_not_a_reason_to_switch(
+    server: FakeChatServer,
+) -> None:
+    server.replies = [error(500, "model crashed")]
+
+    with pytest.raises(TransientGenerationError):
+        generator(server, max_retries=0).generate(story_request())
+
+    assert [sent["response_format"]["type"] for sent in server.requests] == ["json_schema"]
+
+
+def _act(number: int) -> dict[str, Any]:
+    return {
+        "chapters": [
+            {
+                "number": 1,
+                "title": f"Chapter {c} of act {number}",
+                "summary": "Mara climbs the tower.",
+                "beats": [
+                    {
+                        "id": f"beat_{number}_{c}",
+                        "summary": "Mara finds the stopped gears.",
+                        "character_ids": ["char_mara"],
+                        "location_id": "loc_tower",
+                    }
+                ],
+            }
+            for c in (1, 2)
+        ]
+    }
+
+
+def test_the_plot_outline_is_asked_for_act_by_act(server: FakeChatServer) -> None:
+    plan = {
+        "acts": [
+            {"number": n, "title": f"Act title {n}", "summary": f"What happens in act {n}."}
+            for n in (1, 2, 3)
+        ]
+    }
+    server.replies = [
+        completion(json.dumps(plan)),
+        *(completion(json.dumps(_act(n))) for n in (1, 2, 3)),
+    ]
+    request = StageRequest(
+        session_id="salt-clock",
+        stage=Stage.PLOT_OUTLINE,
+        attempt=1,
+        spec=SessionSpec(premise="The sea keeps time."),
+        upstream={},
+        prompt=Prompt(system="You plan novels.", user="Outline the plot.", version="plot-v1"),
+        output_model=PlotOutline,
+    )
+
+    result = generator(server).generate(request)
+
+    outline = result.artifact
+    assert isinstance(outline, PlotOutline)
+    assert [act.title for act in outline.acts] == ["Act title 1", "Act title 2", "Act title 3"]
+    numbers = [chapter.number for act in outline.acts for chapter in act.chapters]
+    assert numbers == [1, 2, 3, 4, 5, 6]
+    assert len({beat.id for beat in outline.beats()}) == 6
+    assert len(result.extra["calls"]) == 4
+    assert (result.tokens_in, result.tokens_out) == (400, 200)
+    act_prompts = [sent["messages"][1]["content"] for sent in server.requests[1:]]
+    assert all("Act 3: Act title 3" in prompt for prompt in act_prompts)
+    assert ["write act 1 only" in p for p in act_prompts] == [True, False, False]
+
+
+def test_a_local_model_that_times_out_is_not_retried(server: FakeChatServer) -> None:
+    server.replies = [Reply(delay_s=2.0, body={})]
+
+    with pytest.raises(GenerationError, match="GENESIS_LLM_TIMEOUT_S") as caught:
+        generator(server, timeout_s=0.3, max_retries=0, timeouts_are_transient=False).generate(
+            story_request()
+        )
+
+    assert not caught.value.retryable
+
+
+def test_the_answer_allowance_shrinks_to_what_the_context_leaves(server: FakeChatServer) -> None:
+    server.replies = [completion(json.dumps(STORY))]
+    allowance = answer_token_allowance(bounded_schema(Story.model_json_schema()))
+
+    generator(server, context_tokens=allowance + 50).generate(story_request())
+
+    assert allowance // 2 < server.requests[0]["max_tokens"] < allowance
+
+
+def test_a_prompt_that_leaves_no_room_in_the_context_fails_clearly(server: FakeChatServer) -> None:
+    with pytest.raises(GenerationError, match="GENESIS_LOCAL_CONTEXT_TOKENS") as caught:
+        generator(server, context_tokens=300).generate(story_request())
+
+    assert not caught.value.retryable
+    assert server.requests == []
+
+
+def test_a_judgement_is_one_more_bounded_call(server: FakeChatServer) -> None:
+    answer = {
+        "premise_fit": 0.25,
+        "upstream_fit": 1.0,
+        "reasons": "Set in a village, not Shanghai.",
+    }
+    server.replies = [completion(json.dumps(answer), prompt_tokens=90, completion_tokens=30)]
+
+    judged = generator(server).judge(story_request(), system="You check drafts.", user="Draft: …")
+
+    assert judged.judgement.premise_fit == 0.25
+    assert judged.judgement.reasons.startswith("Set in a village")
+    assert (judged.tokens_in, judged.tokens_out) == (90, 30)
+    [call] = judged.calls
+    assert call["purpose"] == "judge"
+    schema = server.requests[0]["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["premise_fit"]["enum"] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert schema["properties"]["reasons"]["maxLength"] == 200
+
+
+def test_a_raw_newline_inside_a_string_is_the_models_text_not_a_malformed_answer(
+    server: FakeChatServer,
+) -> None:
+    # llama.cpp's JSON grammar allows control characters inside strings.
+    with_newline = json.dumps(STORY).replace("Mara climbs", "Mara\\nclimbs").replace("\\n", "\n")
+    server.replies = [completion(with_newline)]
+
+    result = generator(server).generate(story_request())
+
+    assert result.extra["reasks"] == 0
+    assert "Mara\nclimbs" in result.artifact.model_dump()["synopsis"]

@@ -1,5 +1,7 @@
 """Transient generator faults are retried by the RetryPolicy; malformed output fails clearly."""
 
+import dataclasses
+
 import dagster as dg
 
 from genesis_pipeline.domain.session import SessionSpec
@@ -78,6 +80,7 @@ def test_a_permanent_error_fails_the_stage_and_flags_the_session(run):
         ("concept", "Failure")
     ]
     assert "at least 3 items" in failed[0].payload["message"]
+    assert failed[0].payload["message"].startswith("concept attempt 1: ")  # no class path
     assert session is not None and "concept failed" in (session.status_reason or "")
 
 
@@ -100,3 +103,46 @@ def test_the_failure_sensor_records_a_permanent_error_of_a_daemon_run(instance, 
             e for e in r.outbox.for_session("flaky-01") if e.event_type == "genesis.stage.failed"
         ]
     assert [e.payload["stage"] for e in failed] == ["concept"]
+
+
+class StuckGenerator(GeneratorResource):
+    """Writes the same flawed cast whatever it is told: one character twice, no antagonist."""
+
+    def generate(self, request):  # type: ignore[no-untyped-def]
+        from genesis_pipeline.domain.stages import Stage
+
+        generation = super().generate(request)
+        if request.stage is not Stage.CHARACTERS:
+            return generation
+        strategy = "fresh" if request.previous is None and request.attempt > 1 else "revise"
+        CALLS[strategy] = CALLS.get(strategy, 0) + 1
+        if "cast" not in STUCK:
+            first = generation.artifact.characters[0]
+            twin = first.model_copy(update={"id": "char_twin"})
+            STUCK["cast"] = generation.artifact.model_copy(update={"characters": [first, twin]})
+        return dataclasses.replace(generation, artifact=STUCK["cast"])
+
+
+STUCK: dict[str, object] = {}
+
+
+def test_a_revision_loop_without_progress_starts_fresh_then_stops_early(run):
+    CALLS.clear()
+    STUCK.clear()
+    result, resources = run(generator=StuckGenerator(provider="offline"), max_attempts=6)
+
+    assert result.status.value == "needs_attention"
+    with resources["genesis_store"].store.read() as r:
+        events = r.outbox.for_session("harbor-01")
+    rewrites = [
+        e.payload
+        for e in events
+        if e.event_type == "genesis.stage.rewrite_requested" and e.payload["stage"] == "characters"
+    ]
+    assert [(p["next_attempt"], p["strategy"]) for p in rewrites] == [(2, "revise"), (3, "fresh")]
+    assert "starting fresh" in rewrites[1]["note"]
+    [failed] = [e.payload for e in events if e.event_type == "genesis.stage.failed"]
+    assert failed["stage"] == "characters" and failed["attempts"] == 3  # not 6
+    assert failed["message"].startswith("stopped early, no progress")
+    # The first draft, its revision, then one fresh draft with a new seed.
+    assert CALLS == {"revise": 2, "fresh": 1}

@@ -22,7 +22,12 @@ from genesis_pipeline.generation.offline.plot import write_plot
 from genesis_pipeline.generation.offline.premise import read_premise
 from genesis_pipeline.generation.offline.story import write_story
 from genesis_pipeline.generation.offline.worldview import write_worldview
-from genesis_pipeline.generation.port import Generation, MalformedOutputError, StageRequest
+from genesis_pipeline.generation.port import (
+    Generation,
+    Judged,
+    MalformedOutputError,
+    StageRequest,
+)
 
 MODEL_NAME = "offline-v1"
 
@@ -75,6 +80,10 @@ class OfflineGenerator:
             latency_ms=(time.perf_counter() - started) * 1000,
             extra=extra,
         )
+
+    def judge(self, request: StageRequest, *, system: str, user: str) -> Judged | None:
+        """No semantic judge offline: the gates' own premise check decides relevance."""
+        return None
 
 
 def _draft_for(request: StageRequest) -> Draft:
