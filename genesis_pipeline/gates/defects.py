@@ -109,7 +109,9 @@ MARKUP_PATTERNS: dict[str, re.Pattern[str]] = {
         r'[{\[]\s*"[^"\n]{1,60}"\s*:'  # an object or a list of objects
         r'|"[\w -]{1,40}"\s*:\s*["\[{\d]'  # a quoted key with its value
         r"|^\s*[{\[]\s*$"  # a bracket alone on its line
-        r'|^\s*\[\s*"',  # a list of strings
+        r'|^\s*\[\s*"'  # a list of strings
+        # fragments: a quote against a brace (`"]}`, `{ "`) or a separator between quotes
+        r'|"[{}\[\]]|[{}\[\]]\s*"|"[,:]"',
         re.MULTILINE,
     ),
     "Markdown heading": re.compile(r"^\s*#{1,6}\s+\S", re.MULTILINE),

@@ -185,7 +185,7 @@ def uses(term: Term, text: str) -> bool:
 
 # The fields that carry the story at each stage (`fit_field` names one of them in findings).
 CARRIERS: dict[type[Artifact], tuple[str, ...]] = {
-    Concept: ("hook", "rationale"),
+    Concept: ("hook",),
     Story: ("logline", "synopsis", "central_conflict"),
     Worldview: ("setting", "history"),
     Cast: ("goal", "flaw", "arc"),
@@ -216,6 +216,10 @@ def carrier_text(artifact: Artifact) -> str:
     that repeats premise words ("The Lamp of Saltmere") says nothing about what happens."""
     names = CARRIERS[_model(artifact)]
     fields = text_fields(artifact)
+    if isinstance(artifact, Concept):
+        # The selected concept's hook is what the story is built on: the other candidates
+        # cannot carry it, nor can a rationale that only talks about it.
+        fields = [f for f in fields if f.path.startswith(f"candidates[{artifact.selected}].")]
     text = "\n".join(field.value for field in fields if _name(field) in names)
     for title in {field.value for field in fields if _name(field) == "title"}:
         text = re.sub(re.escape(title), " ", text, flags=re.IGNORECASE)

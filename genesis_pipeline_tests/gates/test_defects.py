@@ -119,6 +119,10 @@ def test_trigram_repeat_ratio() -> None:
         ("- Ada waits.\n- The brig comes.", ["Markdown list"]),
         ("1. Ada waits.\n2) The brig comes.", ["Markdown list"]),
         ("Ada <b>waits</b>.<br>", ["HTML tag"]),
+        # What SmolLM2-135M left in short fields when its answer ran on into the JSON.
+        ('Fantasy,"","themes">{', ["JSON"]),
+        ('"You are not what you think""]}, {title:', ["JSON"]),
+        (']} { "1.', ["JSON"]),
     ],
 )
 def test_markup_is_found(text: str, kinds: list[str]) -> None:
@@ -136,6 +140,8 @@ def test_markup_is_found(text: str, kinds: list[str]) -> None:
         "The guild (founded 1702) owns the quays; No. 7 is the oldest.",
         "Room #4 is where the ledger hides.",
         'She whispers "Run": nobody moves.',
+        'She said "go", "now" and left.',
+        'The "Red" faction keeps its [sealed] ledgers.',
     ],
 )
 def test_prose_has_no_markup(text: str) -> None:

@@ -96,7 +96,7 @@ def _title(draft: Draft, taken: list[str], person: str, place: str) -> str:
 
 def _hook(draft: Draft, person: str, place: str, chosen: bool) -> str:
     canon, lex = draft.canon, draft.lex
-    return draft.write(
+    hook = draft.write(
         HOOKS,
         archetype=canon.hero_archetype if chosen else draft.pick(lex.archetypes),
         person=person,
@@ -106,6 +106,8 @@ def _hook(draft: Draft, person: str, place: str, chosen: bool) -> str:
         want=canon.hero_want if chosen else draft.pick(lex.wants),
         kw=draft.subject(),
     )
+    # The chosen hook is what the story is built on: it carries the premise itself.
+    return f"{hook} {premise_sentence(draft.facts)}" if chosen else hook
 
 
 def _genre(draft: Draft, index: int) -> str:
@@ -141,14 +143,17 @@ def _repaired(concept: Concept, draft: Draft) -> Concept:
     """The previous draft with placeholder, too-short or duplicated text written anew."""
     candidates: list[ConceptCandidate] = []
     titles: list[str] = []
-    for candidate in concept.candidates:
+    for index, candidate in enumerate(concept.candidates):
         title = candidate.title
         if placeholder_markers(title) or title.lower() in {t.lower() for t in titles}:
             title = _title(draft, titles, draft.canon.people[0], draft.canon.places[0])
         titles.append(title)
         hook = candidate.hook
         if placeholder_markers(hook) or len(hook) < 40:
-            hook = _hook(draft, draft.forge().person(), draft.forge().place_stem(), False)
+            chosen = index == concept.selected
+            person = draft.canon.people[0] if chosen else draft.forge().person()
+            place = draft.canon.places[0] if chosen else draft.forge().place_stem()
+            hook = _hook(draft, person, place, chosen)
         themes = [theme for theme in candidate.themes if not placeholder_markers(theme)]
         candidates.append(
             candidate.model_copy(
