@@ -40,6 +40,8 @@ class LocalProcess:
         raise NotImplementedError
 
     def spawn(self, command: list[str], *, die_with_parent: bool = False) -> None:
+        if self.log:
+            self.log.parent.mkdir(parents=True, exist_ok=True)
         self._log_file = open(self.log, "ab") if self.log else None  # noqa: SIM115
         output = self._log_file or subprocess.DEVNULL
         self.process = subprocess.Popen(
