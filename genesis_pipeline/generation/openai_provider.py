@@ -104,7 +104,8 @@ class OpenAIGenerator:
             tokens_in=calls.tokens_in,
             tokens_out=calls.tokens_out,
             latency_ms=calls.latency_ms,
-            extra={"calls": calls.as_metadata(), "reasks": calls.reasks},
+            extra={"reasks": calls.reasks},
+            calls=tuple(calls.as_metadata()),
         )
 
     def judge(self, request: StageRequest, *, system: str, user: str) -> Judged:
@@ -170,9 +171,7 @@ class OpenAIGenerator:
         """The answer's token allowance, within what the context leaves after the prompt."""
         if self._context_tokens is None:
             return allowance
-        prompt = (
-            sum(len(str(m.get("content", ""))) for m in messages) // PROMPT_CHARACTERS_PER_TOKEN
-        )
+        prompt = _characters(messages) // PROMPT_CHARACTERS_PER_TOKEN
         room = self._context_tokens - prompt
         if room < allowance // 2:
             raise GenerationError(
@@ -191,7 +190,7 @@ class OpenAIGenerator:
         max_tokens: int,
         seed: int,
     ) -> ChatCompletion:
-        estimate = sum(len(str(m.get("content", ""))) for m in messages) // 4 + max_tokens
+        estimate = _characters(messages) // 4 + max_tokens
         if self._rate_limiter is not None:
             self._rate_limiter.acquire(tokens=estimate)
         try:
@@ -253,6 +252,10 @@ class OpenAIGenerator:
             except openai.OpenAIError as error:
                 raise GenerationError(f"cannot configure the OpenAI client: {error}") from error
         return self._client
+
+
+def _characters(messages: list[ChatCompletionMessageParam]) -> int:
+    return sum(len(str(message.get("content", ""))) for message in messages)
 
 
 def _response_format(style: str, schema: dict[str, Any], name: str) -> ResponseFormat:

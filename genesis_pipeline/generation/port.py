@@ -75,6 +75,8 @@ class Generation:
     tokens_out: int
     latency_ms: float
     extra: Mapping[str, object] = field(default_factory=dict)
+    # The provider's log of each model call, when it keeps one (see CallRecord).
+    calls: tuple["CallRecord", ...] = ()
 
 
 @dataclass(frozen=True)

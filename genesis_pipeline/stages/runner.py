@@ -55,24 +55,7 @@ def run_stage(
             f"session {brief.session.session_id} is {brief.session.status}; not generating {stage}",
             allow_retries=False,
         )
-    previous = _as_generated(stage, brief.previous.artifact()) if brief.previous else None
-    request = StageRequest(
-        session_id=brief.session.session_id,
-        stage=stage,
-        attempt=brief.attempt,
-        spec=brief.session.spec,
-        upstream=upstream,
-        prompt=prompt.render(
-            brief.session.spec,
-            upstream,
-            brief.instructions,
-            previous,
-        ),
-        output_model=GENERATED_MODELS[stage],
-        instructions=brief.instructions,
-        previous=previous,
-        seed=brief.seed,
-    )
+    request = _request(brief, prompt, upstream)
     started_at = datetime.now(UTC)
     generation = _generate(generator, request)
     artifact = _finish(stage, generation.artifact, brief)
@@ -86,34 +69,7 @@ def run_stage(
         quality_threshold=gates.threshold(),
         judgement=judged.judgement if judged else None,
     )
-    calls = _calls(generation) + (judged.calls if judged else ())
-    outcome = StageOutcome(
-        session_id=brief.session.session_id,
-        stage=stage,
-        version=brief.version,
-        attempt=brief.attempt,
-        seed=brief.seed,
-        basis_key=brief.basis_key,
-        upstream_versions=brief.passed_versions,
-        revision_request_id=brief.revision_request_id,
-        model=generation.model,
-        prompt_version=prompt.version,
-        tokens_in=sum(int(call["tokens_in"]) for call in calls),
-        tokens_out=sum(int(call["tokens_out"]) for call in calls),
-        latency_ms=sum(float(call["latency_ms"]) for call in calls),
-        calls=calls,
-        started_at=started_at,
-        verdicts=verdicts,
-        decision=decide(
-            verdicts,
-            attempt=brief.attempt,
-            max_attempts=brief.session.spec.max_attempts,
-            strategy=brief.strategy,
-            stalled=_stalled(brief, artifact, verdicts),
-        ),
-        strategy=brief.strategy,
-        flaw=str(generation.extra["flaw"]) if generation.extra.get("flaw") else None,
-    )
+    outcome = _outcome(brief, prompt, generation, judged, artifact, verdicts, started_at)
     with warnings.catch_warnings():
         # Reporting our own data version is deliberate; Dagster flags the parameter as beta.
         warnings.simplefilter("ignore", dg.BetaWarning)
@@ -145,11 +101,70 @@ def _generate(generator: GeneratorResource, request: StageRequest) -> Generation
         ) from error
 
 
+def _request(
+    brief: StageBrief, prompt: StagePrompt, upstream: Mapping[Stage, Artifact]
+) -> StageRequest:
+    stage = brief.stage
+    previous = _as_generated(stage, brief.previous.artifact()) if brief.previous else None
+    return StageRequest(
+        session_id=brief.session.session_id,
+        stage=stage,
+        attempt=brief.attempt,
+        spec=brief.session.spec,
+        upstream=upstream,
+        prompt=prompt.render(brief.session.spec, upstream, brief.instructions, previous),
+        output_model=GENERATED_MODELS[stage],
+        instructions=brief.instructions,
+        previous=previous,
+        seed=brief.seed,
+    )
+
+
+def _outcome(
+    brief: StageBrief,
+    prompt: StagePrompt,
+    generation: Generation,
+    judged: Judged | None,
+    artifact: Artifact,
+    verdicts: tuple[GateVerdict, ...],
+    started_at: datetime,
+) -> StageOutcome:
+    """The attempt as one fact: its identity, every call's cost (the judge's too), the
+    verdicts and what they decide."""
+    calls = _calls(generation) + (judged.calls if judged else ())
+    return StageOutcome(
+        session_id=brief.session.session_id,
+        stage=brief.stage,
+        version=brief.version,
+        attempt=brief.attempt,
+        seed=brief.seed,
+        basis_key=brief.basis_key,
+        upstream_versions=brief.passed_versions,
+        revision_request_id=brief.revision_request_id,
+        model=generation.model,
+        prompt_version=prompt.version,
+        tokens_in=sum(int(call["tokens_in"]) for call in calls),
+        tokens_out=sum(int(call["tokens_out"]) for call in calls),
+        latency_ms=sum(float(call["latency_ms"]) for call in calls),
+        calls=calls,
+        started_at=started_at,
+        verdicts=verdicts,
+        decision=decide(
+            verdicts,
+            attempt=brief.attempt,
+            max_attempts=brief.session.spec.max_attempts,
+            strategy=brief.strategy,
+            stalled=_stalled(brief, artifact, verdicts),
+        ),
+        strategy=brief.strategy,
+        flaw=str(generation.extra["flaw"]) if generation.extra.get("flaw") else None,
+    )
+
+
 def _calls(generation: Generation) -> tuple[CallRecord, ...]:
     """The provider's log of its calls, or the attempt as one call for a provider without one."""
-    calls = generation.extra.get("calls")
-    if isinstance(calls, list):
-        return tuple(calls)
+    if generation.calls:
+        return generation.calls
     whole: CallRecord = {"tokens_in": generation.tokens_in, "tokens_out": generation.tokens_out}
     return ({**whole, "latency_ms": round(generation.latency_ms, 1), "purpose": "draft"},)
 

@@ -165,7 +165,7 @@ def test_a_valid_structured_answer_becomes_the_artifact(server: FakeChatServer) 
     assert (result.tokens_in, result.tokens_out) == (120, 80)
     assert result.model == "served-model-7b"
     assert result.extra["reasks"] == 0
-    [call] = result.extra["calls"]
+    [call] = result.calls
     assert (call["tokens_in"], call["tokens_out"], call["finish_reason"]) == (120, 80, "stop")
     assert result.latency_ms == call["latency_ms"] > 0
     sent = server.requests[0]
@@ -200,7 +200,7 @@ def test_a_malformed_answer_is_re_asked_once_with_the_problem(server: FakeChatSe
     result = generator(server).generate(story_request())
 
     assert result.extra["reasks"] == 1
-    assert len(result.extra["calls"]) == 2
+    assert len(result.calls) == 2
     assert (result.tokens_in, result.tokens_out) == (200, 100)
     assert len(server.requests) == 2
     reask = server.requests[1]["messages"]
@@ -367,7 +367,7 @@ def test_the_plot_outline_is_asked_for_act_by_act(server: FakeChatServer) -> Non
     numbers = [chapter.number for act in outline.acts for chapter in act.chapters]
     assert numbers == [1, 2, 3, 4, 5, 6]
     assert len({beat.id for beat in outline.beats()}) == 6
-    assert len(result.extra["calls"]) == 4
+    assert len(result.calls) == 4
     assert (result.tokens_in, result.tokens_out) == (400, 200)
     act_prompts = [sent["messages"][1]["content"] for sent in server.requests[1:]]
     assert all("Act 3: Act title 3" in prompt for prompt in act_prompts)
