@@ -1,27 +1,31 @@
-"""The offline generator: deterministic drafts for every stage, with no network and no model.
+"""The offline generator: a fast, deterministic test double for every stage, with no model.
 
-It serves local runs, tests and demos. Drafts are specific to the premise and build on the
-upstream artifacts, so they pass the gates; `flaw_rate` makes some of them fail on purpose.
+It serves tests, demos and `genesis run` without a model: each draft is a short template
+filled with the premise and the session's names (see `writers`), so a session completes in
+seconds and its plumbing (gates, revisions, feedback, events) can be exercised end to end. It
+is not a writer: its `model` is "offline-v1" in every event and in the UI. `flaw_rate` makes
+some drafts fail a gate on purpose, so the revision loop runs without a real model's mistakes.
 """
 
-import hashlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from pydantic import ValidationError
 
 from genesis_pipeline.domain.artifacts import Artifact
-from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
-from genesis_pipeline.generation.offline.bible import write_bible
-from genesis_pipeline.generation.offline.characters import write_characters
-from genesis_pipeline.generation.offline.concept import write_concept
-from genesis_pipeline.generation.offline.drafting import Draft, seeded_rng, session_canon
+from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.generation.offline.canon import seeded_rng, session_canon
 from genesis_pipeline.generation.offline.flaws import FLAW_NAMES, inject_flaw
 from genesis_pipeline.generation.offline.instructions import read_instructions
-from genesis_pipeline.generation.offline.plot import write_plot
-from genesis_pipeline.generation.offline.premise import read_premise
-from genesis_pipeline.generation.offline.story import write_story
-from genesis_pipeline.generation.offline.worldview import write_worldview
+from genesis_pipeline.generation.offline.writers import (
+    Draft,
+    write_bible,
+    write_characters,
+    write_concept,
+    write_plot,
+    write_story,
+    write_worldview,
+)
 from genesis_pipeline.generation.port import (
     Generation,
     Judged,
@@ -42,7 +46,7 @@ STAGE_WRITERS: dict[Stage, Callable[[Draft], Artifact]] = {
 
 
 class OfflineGenerator:
-    """A `Generator` that writes each stage from word tables, seeded by the request."""
+    """A `Generator` that fills one template per stage, seeded by the request."""
 
     def __init__(self, flaw_rate: float = 0.0, latency_s: float = 0.0) -> None:
         if not 0.0 <= flaw_rate <= 1.0:
@@ -87,33 +91,14 @@ class OfflineGenerator:
 
 
 def _draft_for(request: StageRequest) -> Draft:
-    facts = read_premise(request.spec)
-    # The base draft ignores `attempt` and the instructions: a revision keeps its cast and
-    # world and only adds what was asked for.
-    base_key = (
-        "base",
-        request.session_id,
-        request.stage.value,
-        str(request.seed),
-        facts.text,
-        facts.genre_key,
-        _upstream_digest(request.upstream),
-    )
+    # The draft follows the session, stage, premise and seed, not the attempt: a revision
+    # changes only what its instructions ask for.
+    key = (request.session_id, request.stage.value, str(request.seed), request.spec.premise)
     return Draft(
-        facts=facts,
-        canon=session_canon(facts, request.session_id, request.seed),
-        rng=seeded_rng(*base_key),
-        revision_rng=seeded_rng("revision", *base_key, *request.instructions),
+        spec=request.spec,
+        canon=session_canon(request.session_id, request.spec.premise),
+        rng=seeded_rng("draft", *key),
         upstream=request.upstream,
         previous=request.previous,
         plan=read_instructions(request.instructions),
     )
-
-
-def _upstream_digest(upstream: Mapping[Stage, Artifact]) -> str:
-    digest = hashlib.sha256()
-    for stage in STAGE_ORDER:
-        if stage in upstream:
-            digest.update(stage.value.encode())
-            digest.update(upstream[stage].model_dump_json().encode())
-    return digest.hexdigest()

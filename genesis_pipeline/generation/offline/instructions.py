@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from typing import Literal, cast, get_args
 
 from genesis_pipeline.domain.artifacts import CharacterRole
-from genesis_pipeline.gates.text import placeholder_markers, premise_keywords
 
 WorldKind = Literal["location", "faction", "rule"]
 
@@ -90,12 +89,6 @@ def read_instructions(instructions: tuple[str, ...]) -> RevisionPlan:
         else:
             notes.append(text)
     return RevisionPlan(tuple(fixes), tuple(characters), tuple(world), tuple(notes))
-
-
-def note_words(notes: tuple[str, ...]) -> list[str]:
-    """The words of the notes that carry meaning (four letters or more, no stopwords)."""
-    found = (word for note in notes for word in premise_keywords(note))
-    return [word for word in dict.fromkeys(found) if not placeholder_markers(word)]
 
 
 def _character_request(text: str) -> CharacterRequest | None:
