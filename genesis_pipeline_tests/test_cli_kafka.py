@@ -20,8 +20,8 @@ from click.testing import CliRunner, Result
 from rich.console import Console
 
 from genesis_pipeline.cli import main
-from genesis_pipeline.cli_events import describe, progress_line
-from genesis_pipeline.dev_stack import loopback_port
+from genesis_pipeline.cli.dev_stack import loopback_port
+from genesis_pipeline.cli.event_lines import describe, progress_line
 from genesis_pipeline.domain.events import Envelope, EventType, new_event
 from genesis_pipeline.domain.inbound import COMMAND_TYPES, FEEDBACK_TYPES
 from genesis_pipeline.domain.session import ReviewMode, SessionSpec

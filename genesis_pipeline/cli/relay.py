@@ -2,7 +2,7 @@
 
 import click
 
-from genesis_pipeline.cli_common import console, ensure_dagster_home, fail_usage
+from genesis_pipeline.cli.common import console, ensure_dagster_home, fail_usage
 
 
 @click.command()
@@ -21,7 +21,7 @@ def relay(once: bool, batch_size: int) -> None:
     """
     from sqlalchemy.exc import OperationalError
 
-    from genesis_pipeline.cli_common import fail_work
+    from genesis_pipeline.cli.common import fail_work
     from genesis_pipeline.messaging.kafka import (
         IdempotenceUnsupportedError,
         KafkaConfig,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 
-from genesis_pipeline.cli_events import parse_envelope
+from genesis_pipeline.cli.event_lines import parse_envelope
 from genesis_pipeline.domain.events import Envelope, EventType
 from genesis_pipeline.messaging.dlq import DETAIL_HEADER, REASON_HEADER
 from genesis_pipeline.messaging.follow import follow

@@ -9,8 +9,8 @@ import click
 from pydantic import ValidationError
 from rich.markup import escape
 
-from genesis_pipeline.cli_common import console, errors, fail_usage, fail_work, first_error
-from genesis_pipeline.cli_kafka import kafka_config, publish, valid_session_id
+from genesis_pipeline.cli.common import console, errors, fail_usage, fail_work, first_error
+from genesis_pipeline.cli.publishing import kafka_config, publish, valid_session_id
 
 if TYPE_CHECKING:
     from genesis_pipeline.domain.events import Envelope
@@ -102,10 +102,10 @@ def session_new(
 
 
 def _wait_for(config: "KafkaConfig", request: "Envelope", *, human: bool, timeout: float) -> None:
-    from genesis_pipeline.cli_events import progress_line
+    from genesis_pipeline.cli.event_lines import progress_line
+    from genesis_pipeline.cli.session_watch import WatchEnd, watch_session
     from genesis_pipeline.domain.events import Envelope, EventType
     from genesis_pipeline.messaging.kafka import KafkaUnavailableError
-    from genesis_pipeline.session_watch import WatchEnd, watch_session
 
     session_id = request.session_id
 

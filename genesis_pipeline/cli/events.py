@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from genesis_pipeline.cli_common import console, errors, fail_usage, fail_work
-from genesis_pipeline.cli_kafka import kafka_config, valid_session_id
+from genesis_pipeline.cli.common import console, errors, fail_usage, fail_work
+from genesis_pipeline.cli.publishing import kafka_config, valid_session_id
 
 
 @click.group()
@@ -43,7 +43,7 @@ def tail(
     """Follow genesis.events: one line per event (time, session, type, key fields)."""
     from contextlib import aclosing
 
-    from genesis_pipeline.cli_events import parse_envelope, tail_line
+    from genesis_pipeline.cli.event_lines import parse_envelope, tail_line
     from genesis_pipeline.messaging.follow import follow
     from genesis_pipeline.messaging.kafka import KafkaUnavailableError
     from genesis_pipeline.messaging.topics import Topic

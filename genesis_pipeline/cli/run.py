@@ -1,10 +1,9 @@
-"""The `genesis` command (CONTRACT §7). Exit codes: 0 success, 1 the work failed, 2 bad input."""
+"""`genesis run`: one whole session in this process, with progress lines, optional human
+review, and a local model server for `--llm local`."""
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -18,32 +17,18 @@ if TYPE_CHECKING:
     from genesis_pipeline.store.genesis_store import GenesisStore
     from genesis_pipeline.store.records import VersionRecord
 
-from genesis_pipeline.cli_common import (
+from genesis_pipeline.cli.common import (
     console,
     ensure_dagster_home,
     errors,
     fail_usage,
     first_error,
 )
-from genesis_pipeline.cli_kafka import add_character, add_world_element, feedback
-from genesis_pipeline.cli_relay import relay
-from genesis_pipeline.cli_session import session
-from genesis_pipeline.cli_tail import events
 
 PROGRESS_POLL_S = 1.0
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
-    """genesis_pipeline: the Genesis phase of a novel as gated Dagster assets."""
-
-
-# Talking to the pipeline over Kafka (cli_session.py, cli_kafka.py, cli_tail.py, cli_relay.py).
-for command in (session, feedback, add_character, add_world_element, events, relay):
-    main.add_command(command)
-
-
-@main.command()
+@click.command()
 @click.option("--premise", required=True, help="The writer's premise (1-4000 characters).")
 @click.option("--genre", default=None, help="Genre, e.g. fantasy, mystery, science fiction.")
 @click.option("--audience", default=None, help="Intended audience, e.g. adult, young adult.")
@@ -142,7 +127,7 @@ def check_provider(llm: str | None) -> None:
 def local_model_server(llm: str | None) -> Iterator["LocalModelServer | None"]:
     """With `--llm local` (or GENESIS_LLM_PROVIDER=local), one model server for the whole
     command, stopped when it ends; None for other providers."""
-    from genesis_pipeline.cli_common import fail_work
+    from genesis_pipeline.cli.common import fail_work
     from genesis_pipeline.generation.local_model import LocalModelError, start_configured_server
     from genesis_pipeline.settings import GenesisSettings
 
@@ -169,7 +154,7 @@ def _run_session(
 ) -> "SessionRun":
     import dagster as dg
 
-    from genesis_pipeline.cli_output import stage_table
+    from genesis_pipeline.cli.output import stage_table
     from genesis_pipeline.session_runner import SessionExistsError, run_session
 
     console.print(f"session [bold]{session_id}[/]: running six stages in this process …")
@@ -196,7 +181,7 @@ def stage_progress(store: "GenesisStore", session_id: str) -> Iterator[None]:
     --wait` shows them): a stage on a real model takes minutes."""
     import threading
 
-    from genesis_pipeline.cli_events import progress_line
+    from genesis_pipeline.cli.event_lines import progress_line
 
     stopped = threading.Event()
     shown = 0
@@ -243,142 +228,3 @@ def ask_the_writer(version: "VersionRecord") -> "FeedbackSubmitted":
     if action == FeedbackAction.MODIFY:
         instructions = click.prompt("what should change?")
     return FeedbackSubmitted(stage=version.stage, action=action, instructions=instructions)
-
-
-@main.command()
-@click.argument("session_id")
-def status(session_id: str) -> None:
-    """Stage table of a session: versions, attempts, scores, gate results, approval."""
-    from genesis_pipeline.cli_output import stage_table
-    from genesis_pipeline.settings import GenesisSettings
-    from genesis_pipeline.store.genesis_store import GenesisStore
-
-    ensure_dagster_home()
-    store = GenesisStore(GenesisSettings().resolved_database_url())
-    with store.read() as r:
-        session = r.sessions.get(session_id)
-    if session is None:
-        fail_usage(f"no session {session_id!r} in the genesis store")
-    console.print(
-        f"session [bold]{session_id}[/]: {session.status}"
-        + (f" ({session.status_reason})" if session.status_reason else "")
-    )
-    console.print(stage_table(store.stage_rows(session_id), title=session.spec.premise[:80]))
-
-
-@main.command()
-@click.argument("session_id")
-@click.option(
-    "--to",
-    "destination",
-    required=True,
-    help="Folder, file:// URI or s3://bucket/prefix (AWS_ENDPOINT_URL and AWS_* honoured).",
-)
-def export(session_id: str, destination: str) -> None:
-    """Write the session's bible (JSON + Markdown) from its passed versions."""
-    from genesis_pipeline.cli_common import fail_work
-    from genesis_pipeline.settings import GenesisSettings
-    from genesis_pipeline.store.export import ExportError, ExportLocationError, write_bible
-    from genesis_pipeline.store.genesis_store import (
-        GenesisStore,
-        IncompleteSessionError,
-        UnknownSessionError,
-    )
-
-    ensure_dagster_home()
-    store = GenesisStore(GenesisSettings().resolved_database_url())
-    try:
-        document = store.bible_document(session_id)
-        location = write_bible(document, destination)
-    except (UnknownSessionError, IncompleteSessionError, ExportLocationError) as error:
-        fail_usage(str(error))
-    except ExportError as error:  # S3 said no or did not answer: the work failed
-        fail_work(str(error))
-    console.print(location)
-
-
-@main.command()
-@click.argument("bible_json", type=click.Path(dir_okay=False, path_type=Path))
-def lint(bible_json: Path) -> None:
-    """Run every quality and consistency gate over an exported bible; print findings as JSON."""
-    from genesis_pipeline.domain.bible import BibleDocument
-    from genesis_pipeline.gates.evaluate import lint_bible
-
-    try:
-        document = BibleDocument.model_validate_json(bible_json.read_bytes())
-    except OSError as error:
-        fail_usage(f"cannot read {bible_json}: {error.strerror}")
-    except ValidationError as error:
-        fail_usage(f"{bible_json} is not an exported bible: {first_error(error)}")
-    verdicts = lint_bible(document)
-    report = [v.model_dump(mode="json") for v in verdicts]
-    click.echo(json.dumps(report, indent=2, ensure_ascii=False))
-    sys.exit(0 if all(v.passed for v in verdicts) else 1)
-
-
-@main.group()
-def db() -> None:
-    """The genesis store's schema."""
-
-
-@db.command()
-def upgrade() -> None:
-    """Apply the Alembic migrations to GENESIS_DATABASE_URL (or the SQLite default)."""
-    from genesis_pipeline.settings import GenesisSettings
-    from genesis_pipeline.store import migrate
-    from genesis_pipeline.store.engine import make_engine
-
-    ensure_dagster_home()
-    url = GenesisSettings().resolved_database_url()
-    engine = make_engine(url)
-    try:
-        before, after = migrate.upgrade(engine)
-    except Exception as error:  # a driver error: show its one line, not the traceback
-        fail_usage(f"cannot migrate {engine.url.render_as_string()}: {error}".splitlines()[0])
-    console.print(
-        f"genesis store at {engine.url.render_as_string()}: {before or 'empty'} → {after}"
-    )
-
-
-@main.command()
-@click.option(
-    "--port", type=click.IntRange(1, 65535), default=3000, show_default=True, help="UI port."
-)
-@click.option(
-    "--llm",
-    type=click.Choice(["offline", "openai", "local"]),
-    default=None,
-    help="The model behind the stages, as for `genesis run` (default GENESIS_LLM_PROVIDER).",
-)
-def dev(port: int, llm: str | None) -> None:
-    """A local broker if none answers, then `dagster dev` on this workspace; Ctrl-C stops all.
-
-    The broker (Tansu, in memory) is started on GENESIS_KAFKA_BOOTSTRAP when that is a free
-    loopback address; the outbox relay and the Kafka consumers run as sensors in the daemon.
-    """
-    from genesis_pipeline.cli_common import fail_work
-    from genesis_pipeline.dev_stack import DevStackError, run_dev_stack
-
-    workspace = Path("workspace.yaml")
-    if not workspace.exists():
-        fail_usage("run `genesis dev` from the project folder (no workspace.yaml here)")
-    check_provider(llm)
-    home = ensure_dagster_home()
-    with local_model_server(llm) as server:
-        model_env = {"GENESIS_LLM_PROVIDER": llm} if llm else {}
-        if server is not None:
-            model_env |= {
-                "GENESIS_LLM_BASE_URL": server.base_url,
-                "GENESIS_LLM_MODEL": server.model_alias,
-            }
-        try:
-            code = run_dev_stack(
-                workspace,
-                home=home,
-                webserver_port=port,
-                say=lambda line: console.print(line, highlight=False, soft_wrap=True),
-                extra_env=model_env,
-            )
-        except DevStackError as error:
-            fail_work(str(error))
-    sys.exit(code)

@@ -1,0 +1,30 @@
+"""The `genesis` command (docs/CONTRACT.md §7), one module per command group.
+
+Exit codes: 0 success, 1 the work failed, 2 bad input. Each module imports Dagster, Kafka and
+the store inside its commands, so `genesis --help` answers at once.
+"""
+
+import click
+
+from genesis_pipeline.cli.db import db
+from genesis_pipeline.cli.dev import dev
+from genesis_pipeline.cli.events import events
+from genesis_pipeline.cli.export import export
+from genesis_pipeline.cli.feedback import add_character, add_world_element, feedback
+from genesis_pipeline.cli.lint import lint
+from genesis_pipeline.cli.relay import relay
+from genesis_pipeline.cli.run import run
+from genesis_pipeline.cli.session import session
+from genesis_pipeline.cli.status import status
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """genesis_pipeline: the Genesis phase of a novel as gated Dagster assets."""
+
+
+for command in (
+    run, status, export, lint, db, dev,  # in this process or on the genesis store
+    session, feedback, add_character, add_world_element, events, relay,  # over Kafka
+):  # fmt: skip
+    main.add_command(command)

@@ -1,0 +1,53 @@
+"""`genesis dev`: a local broker and `dagster dev` on this workspace (see `dev_stack`)."""
+
+import sys
+from pathlib import Path
+
+import click
+
+from genesis_pipeline.cli.common import console, ensure_dagster_home, fail_usage
+from genesis_pipeline.cli.run import check_provider, local_model_server
+
+
+@click.command()
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=3000, show_default=True, help="UI port."
+)
+@click.option(
+    "--llm",
+    type=click.Choice(["offline", "openai", "local"]),
+    default=None,
+    help="The model behind the stages, as for `genesis run` (default GENESIS_LLM_PROVIDER).",
+)
+def dev(port: int, llm: str | None) -> None:
+    """A local broker if none answers, then `dagster dev` on this workspace; Ctrl-C stops all.
+
+    The broker (Tansu, in memory) is started on GENESIS_KAFKA_BOOTSTRAP when that is a free
+    loopback address; the outbox relay and the Kafka consumers run as sensors in the daemon.
+    """
+    from genesis_pipeline.cli.common import fail_work
+    from genesis_pipeline.cli.dev_stack import DevStackError, run_dev_stack
+
+    workspace = Path("workspace.yaml")
+    if not workspace.exists():
+        fail_usage("run `genesis dev` from the project folder (no workspace.yaml here)")
+    check_provider(llm)
+    home = ensure_dagster_home()
+    with local_model_server(llm) as server:
+        model_env = {"GENESIS_LLM_PROVIDER": llm} if llm else {}
+        if server is not None:
+            model_env |= {
+                "GENESIS_LLM_BASE_URL": server.base_url,
+                "GENESIS_LLM_MODEL": server.model_alias,
+            }
+        try:
+            code = run_dev_stack(
+                workspace,
+                home=home,
+                webserver_port=port,
+                say=lambda line: console.print(line, highlight=False, soft_wrap=True),
+                extra_env=model_env,
+            )
+        except DevStackError as error:
+            fail_work(str(error))
+    sys.exit(code)

@@ -1,0 +1,66 @@
+"""What every command that talks to the pipeline over Kafka shares: the session id check, the
+Kafka settings and publishing one message (docs/CONTRACT.md §4).
+
+Imports of the messaging stack stay inside the functions: it pulls in Dagster, and
+`genesis --help` should not wait for that.
+"""
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from genesis_pipeline.cli.common import console, fail_usage, fail_work
+from genesis_pipeline.domain.session import check_session_id
+
+if TYPE_CHECKING:
+    from genesis_pipeline.domain.events import Envelope
+    from genesis_pipeline.messaging.kafka import KafkaConfig
+    from genesis_pipeline.messaging.topics import Topic
+
+
+def valid_session_id(value: str) -> str:
+    try:
+        return check_session_id(value)
+    except ValueError as error:
+        fail_usage(str(error))
+
+
+def kafka_config() -> "KafkaConfig":
+    """The GENESIS_KAFKA_* settings, without the idempotent producer; also quiets aiokafka,
+    whose own log lines would repeat (as multi-line noise) what our one-line errors say.
+
+    Idempotence only dedupes a producer's retries, and these commands publish one message
+    with a fresh producer whose `event_id` the pipeline dedupes anyway (CONTRACT §4). Without
+    it the same commands work against the local broker `genesis dev` started in another
+    terminal, which refuses the idempotent producer.
+    """
+    from genesis_pipeline.messaging.kafka import KafkaConfig
+
+    logging.getLogger("aiokafka").addHandler(logging.NullHandler())
+    try:
+        return KafkaConfig.from_settings(idempotence=False)
+    except ValidationError as error:  # a malformed GENESIS_* variable
+        first = error.errors()[0]
+        name = "GENESIS_" + "_".join(str(p) for p in first["loc"]).upper()
+        fail_usage(f"{name}: {first['msg']}")
+
+
+def publish(config: "KafkaConfig", topic: "Topic", envelope: "Envelope") -> None:
+    from genesis_pipeline.messaging.codec import encode
+    from genesis_pipeline.messaging.kafka import KafkaUnavailableError, OutMessage
+
+    message = OutMessage(
+        topic=config.topic(topic), key=envelope.session_id.encode(), value=encode(envelope)
+    )
+    try:
+        asyncio.run(config.publish([message]))
+    except KafkaUnavailableError as error:
+        fail_work(f"cannot publish to {message.topic}: {error}")
+    console.print(
+        f"published {envelope.event_type} for session [bold]{envelope.session_id}[/] "
+        f"to {message.topic} (event {envelope.event_id})",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -1,0 +1,26 @@
+"""`genesis status SESSION`: the stage table of a session from the genesis store."""
+
+import click
+
+from genesis_pipeline.cli.common import console, ensure_dagster_home, fail_usage
+
+
+@click.command()
+@click.argument("session_id")
+def status(session_id: str) -> None:
+    """Stage table of a session: versions, attempts, scores, gate results, approval."""
+    from genesis_pipeline.cli.output import stage_table
+    from genesis_pipeline.settings import GenesisSettings
+    from genesis_pipeline.store.genesis_store import GenesisStore
+
+    ensure_dagster_home()
+    store = GenesisStore(GenesisSettings().resolved_database_url())
+    with store.read() as r:
+        session = r.sessions.get(session_id)
+    if session is None:
+        fail_usage(f"no session {session_id!r} in the genesis store")
+    console.print(
+        f"session [bold]{session_id}[/]: {session.status}"
+        + (f" ({session.status_reason})" if session.status_reason else "")
+    )
+    console.print(stage_table(store.stage_rows(session_id), title=session.spec.premise[:80]))
