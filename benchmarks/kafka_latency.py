@@ -52,7 +52,7 @@ import dagster as dg
 import yaml
 from dagster._core.scheduler.instigation import InstigatorTick, InstigatorType
 
-from genesis_pipeline.automation.revision_planner import REVISION_KEY_TAG
+from genesis_pipeline.defs.automation.revision_planner import REVISION_KEY_TAG
 from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.messaging.codec import encode
 from genesis_pipeline.messaging.kafka import KafkaConfig, OutMessage

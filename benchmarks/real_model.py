@@ -20,13 +20,12 @@ from pathlib import Path
 
 import dagster as dg
 
+from genesis_pipeline.defs.resources import GeneratorResource, genesis_resources
+from genesis_pipeline.defs.session_runner import run_session
 from genesis_pipeline.domain.events import Envelope
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
 from genesis_pipeline.generation.local_model import LocalModelServer, resolve_model_path
-from genesis_pipeline.generation.resources import GeneratorResource
-from genesis_pipeline.resources import genesis_resources
-from genesis_pipeline.session_runner import run_session
 from genesis_pipeline.store.genesis_store import GenesisStore
 
 PREMISES = (

@@ -20,12 +20,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from genesis_pipeline.defs.resources import GeneratorResource, genesis_resources
+from genesis_pipeline.defs.session_runner import run_session
+from genesis_pipeline.defs.stages.partitions import genesis_sessions
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import STAGE_ORDER
-from genesis_pipeline.generation.resources import GeneratorResource
-from genesis_pipeline.resources import genesis_resources
-from genesis_pipeline.session_runner import run_session
-from genesis_pipeline.stages.partitions import genesis_sessions
 
 PREMISE = "A cartographer in a city of moving canals must map the route of a stolen bell"
 

@@ -1,49 +1,18 @@
-"""The one place that assembles the Dagster definitions."""
+"""The code location Dagster loads (`workspace.yaml`): the per-area definitions of `defs/`
+merged, with the resources every run uses and the executor.
+
+See docs/decisions/0001-in-process-executor.md for the executor: a session's stages run one
+after another, and a process per step would cost ~3 s each.
+"""
 
 import dagster as dg
 
-from genesis_pipeline.automation.jobs import genesis_session_job
-from genesis_pipeline.automation.kafka_sensors import (
-    genesis_commands_sensor,
-    genesis_feedback_sensor,
-)
-from genesis_pipeline.automation.maintenance_jobs import (
-    genesis_consistency_audit_job,
-    genesis_outbox_retention_job,
-)
-from genesis_pipeline.automation.relay_sensor import genesis_outbox_relay_sensor
-from genesis_pipeline.automation.schedules import (
-    genesis_consistency_audit_schedule,
-    genesis_outbox_retention_schedule,
-    genesis_stale_prompt_schedule,
-)
-from genesis_pipeline.automation.sensors import (
-    genesis_automation_sensor,
-    genesis_revision_sensor,
-    genesis_stage_failure_sensor,
-)
-from genesis_pipeline.resources import genesis_resources
-from genesis_pipeline.stages.all_stages import STAGE_ASSETS
+from genesis_pipeline.defs.automation import definitions as automation
+from genesis_pipeline.defs.resources import genesis_resources
+from genesis_pipeline.defs.stages import definitions as stages
 
-defs = dg.Definitions(
-    assets=STAGE_ASSETS,
-    jobs=[genesis_session_job, genesis_consistency_audit_job, genesis_outbox_retention_job],
-    schedules=[
-        genesis_stale_prompt_schedule,
-        genesis_consistency_audit_schedule,
-        genesis_outbox_retention_schedule,
-    ],
-    sensors=[
-        genesis_commands_sensor,
-        genesis_feedback_sensor,
-        genesis_revision_sensor,
-        genesis_automation_sensor,
-        genesis_stage_failure_sensor,
-        genesis_outbox_relay_sensor,
-    ],
-    resources=genesis_resources(),
-    # The stages of a session run one after another; a process per step would cost ~3 s each
-    # (measured: 19-21 s against 0.8-1.0 s in process for a session's 12 steps). Parallelism
-    # comes from concurrent runs of other sessions.
-    executor=dg.in_process_executor,
+defs = dg.Definitions.merge(
+    stages.defs,
+    automation.defs,
+    dg.Definitions(resources=genesis_resources(), executor=dg.in_process_executor),
 )

@@ -13,11 +13,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from genesis_pipeline.defs.resources import genesis_resources
+from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
 from genesis_pipeline.domain.events import Envelope
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.messaging.kafka import KafkaConfig
-from genesis_pipeline.resources import genesis_resources
-from genesis_pipeline.stages.all_stages import STAGE_ASSETS
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline_tests.kafka_reading import published_events
 from genesis_pipeline_tests.pipeline.test_commands import FULL_CHAIN

@@ -60,7 +60,7 @@ def test_the_guides_ecs_launcher_example_is_valid_launcher_config() -> None:
 
 
 def test_every_stage_step_runs_in_the_llm_pool_that_both_instances_limit() -> None:
-    from genesis_pipeline.stages.all_stages import STAGE_ASSETS
+    from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
 
     assert {asset.op.pool for asset in STAGE_ASSETS} == {"llm"}
     for config in (DEPLOY / "dagster.yaml", DEPLOY.parent / "dagster_home" / "dagster.yaml"):

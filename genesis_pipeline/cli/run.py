@@ -10,10 +10,10 @@ import click
 from pydantic import ValidationError
 
 if TYPE_CHECKING:
+    from genesis_pipeline.defs.session_runner import SessionRun
     from genesis_pipeline.domain.inbound import FeedbackSubmitted
     from genesis_pipeline.domain.session import SessionSpec
     from genesis_pipeline.generation.local_model import LocalModelServer
-    from genesis_pipeline.session_runner import SessionRun
     from genesis_pipeline.store.genesis_store import GenesisStore
     from genesis_pipeline.store.records import VersionRecord
 
@@ -90,9 +90,8 @@ def run(
     check_provider(llm)
     ensure_dagster_home()
 
+    from genesis_pipeline.defs.resources import GeneratorResource, genesis_resources
     from genesis_pipeline.domain.session import SessionStatus
-    from genesis_pipeline.generation.resources import GeneratorResource
-    from genesis_pipeline.resources import genesis_resources
 
     session_id = session_id or new_session_id(spec.premise)
     with local_model_server(llm) as server:
@@ -155,7 +154,7 @@ def _run_session(
     import dagster as dg
 
     from genesis_pipeline.cli.output import stage_table
-    from genesis_pipeline.session_runner import SessionExistsError, run_session
+    from genesis_pipeline.defs.session_runner import SessionExistsError, run_session
 
     console.print(f"session [bold]{session_id}[/]: running six stages in this process …")
     store = resources["genesis_store"].store

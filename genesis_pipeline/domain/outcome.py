@@ -15,7 +15,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.gates.verdicts import Finding, GateVerdict
+from genesis_pipeline.domain.verdicts import Finding, GateVerdict
 
 # Two drafts whose word trigrams overlap this much are the same draft with cosmetic changes.
 SAME_DRAFT_SIMILARITY = 0.9

@@ -13,6 +13,7 @@ from genesis_pipeline.domain.artifacts import (
 )
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.domain.verdicts import GateName, GateVerdict
 from genesis_pipeline.gates.consistency_rules import (
     RuleResults,
     bible_rules,
@@ -23,7 +24,6 @@ from genesis_pipeline.gates.consistency_rules import (
     worldview_rules,
 )
 from genesis_pipeline.gates.inputs import check_artifact
-from genesis_pipeline.gates.verdicts import GateName, GateVerdict
 
 
 def _rules(

@@ -20,10 +20,10 @@ from genesis_pipeline.domain.artifacts import (
 )
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.domain.verdicts import Finding
 from genesis_pipeline.gates.inputs import upstream_artifact
 from genesis_pipeline.gates.name_rules import blurb_drift, story_cast_drift
 from genesis_pipeline.gates.rule_findings import duplicates, missing_upstream, unknown_reference
-from genesis_pipeline.gates.verdicts import Finding
 
 RuleResults = list[list[Finding]]
 

@@ -20,8 +20,8 @@ from typing import Any
 from genesis_pipeline.domain.artifacts import GENERATED_MODELS, Artifact
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import STAGE_INPUTS, STAGE_ORDER, Stage
+from genesis_pipeline.domain.verdicts import GateName, GateVerdict
 from genesis_pipeline.gates.evaluate import evaluate_gates
-from genesis_pipeline.gates.verdicts import GateName, GateVerdict
 
 GOOD = "good"
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")

@@ -6,10 +6,9 @@ from genesis_pipeline.domain.artifacts import Artifact
 from genesis_pipeline.domain.bible import BibleDocument
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import STAGE_INPUTS, STAGE_ORDER, Stage
+from genesis_pipeline.domain.verdicts import GateVerdict, RelevanceJudgement
 from genesis_pipeline.gates.consistency import consistency_gate
-from genesis_pipeline.gates.judge import RelevanceJudgement
 from genesis_pipeline.gates.quality import DEFAULT_QUALITY_THRESHOLD, quality_gate
-from genesis_pipeline.gates.verdicts import GateVerdict
 
 
 def evaluate_gates(

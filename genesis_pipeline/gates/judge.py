@@ -12,8 +12,6 @@ clipped view of the draft.
 
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from genesis_pipeline.domain.artifacts import (
     Artifact,
     BibleNarrative,
@@ -28,25 +26,6 @@ from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
 
 UPSTREAM_DIGEST_CHARS = 320
 DRAFT_DIGEST_CHARS = 1200
-REASONS_MAX_CHARS = 300
-
-
-class RelevanceJudgement(BaseModel):
-    """A model's view of how well a draft fits its premise and the stages before it."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    premise_fit: float = Field(ge=0.0, le=1.0, description="0 = unrelated, 1 = clearly about it")
-    upstream_fit: float = Field(
-        ge=0.0, le=1.0, description="agreement with the earlier stages; 1 when there are none"
-    )
-    reasons: str = Field(default="", max_length=REASONS_MAX_CHARS)
-
-    def score(self, *, has_upstream: bool) -> float:
-        """One score in [0, 1]: the mean of the aspects that apply to the stage."""
-        if not has_upstream:
-            return self.premise_fit
-        return round((self.premise_fit + self.upstream_fit) / 2, 3)
 
 
 _SYSTEM = (

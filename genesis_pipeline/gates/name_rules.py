@@ -20,10 +20,10 @@ from genesis_pipeline.domain.artifacts import (
 )
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.domain.verdicts import Finding
 from genesis_pipeline.gates.inputs import upstream_artifact
 from genesis_pipeline.gates.names import drifted_names, name_mentions, vocabulary
 from genesis_pipeline.gates.rule_findings import missing_upstream
-from genesis_pipeline.gates.verdicts import Finding
 
 
 def _world_names(world: Worldview | None) -> list[str]:

@@ -5,8 +5,8 @@ from collections.abc import Mapping
 from genesis_pipeline.domain.artifacts import Artifact
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.domain.verdicts import GateName, GateVerdict, RelevanceJudgement
 from genesis_pipeline.gates.inputs import check_artifact
-from genesis_pipeline.gates.judge import RelevanceJudgement
 from genesis_pipeline.gates.quality_criteria import (
     CriterionResult,
     completeness,
@@ -17,7 +17,6 @@ from genesis_pipeline.gates.quality_criteria import (
 )
 from genesis_pipeline.gates.text import premise_keywords, text_fields
 from genesis_pipeline.gates.text_criteria import text_criteria
-from genesis_pipeline.gates.verdicts import GateName, GateVerdict
 
 DEFAULT_QUALITY_THRESHOLD = 0.75
 

@@ -21,9 +21,9 @@ from genesis_pipeline.domain.artifacts import (
 )
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import STAGE_INPUTS, Stage
+from genesis_pipeline.domain.verdicts import WHOLE_ARTIFACT, Finding, RelevanceJudgement
 from genesis_pipeline.gates import defects
 from genesis_pipeline.gates.inputs import upstream_artifact
-from genesis_pipeline.gates.judge import RelevanceJudgement
 from genesis_pipeline.gates.relevance import fit_field, premise_fit
 from genesis_pipeline.gates.text import (
     LENGTH_BOUNDS,
@@ -34,7 +34,6 @@ from genesis_pipeline.gates.text import (
     prose_fields,
     split_sentences,
 )
-from genesis_pipeline.gates.verdicts import WHOLE_ARTIFACT, Finding
 
 REPEATED_SENTENCE_COUNT = 3
 # Below this the judge's score fails the draft on its own: the model says it is unrelated.

@@ -42,6 +42,7 @@ from genesis_pipeline.domain.artifacts import (
     Worldview,
 )
 from genesis_pipeline.domain.session import SessionSpec
+from genesis_pipeline.domain.verdicts import WHOLE_ARTIFACT, Finding
 from genesis_pipeline.gates.language import (
     UNSPACED_SCRIPTS,
     primary_language,
@@ -49,7 +50,6 @@ from genesis_pipeline.gates.language import (
     stopwords,
 )
 from genesis_pipeline.gates.text import STOPWORDS, TextField, split_sentences, text_fields
-from genesis_pipeline.gates.verdicts import WHOLE_ARTIFACT, Finding
 
 KEYWORDS_NEEDED = 3
 MIN_COVERAGE = 0.5

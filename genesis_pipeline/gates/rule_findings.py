@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.gates.verdicts import Finding
+from genesis_pipeline.domain.verdicts import Finding
 
 
 def missing_upstream(stage: Stage) -> list[Finding]:

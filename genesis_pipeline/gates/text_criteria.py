@@ -7,11 +7,11 @@ broken field. The detectors themselves live in `defects`, `language` and `text`.
 from collections.abc import Callable
 
 from genesis_pipeline.domain.session import SessionSpec
+from genesis_pipeline.domain.verdicts import Finding
 from genesis_pipeline.gates import defects
 from genesis_pipeline.gates.language import language_problem
 from genesis_pipeline.gates.quality_criteria import CriterionResult
 from genesis_pipeline.gates.text import TextField, placeholder_markers, prose_fields
-from genesis_pipeline.gates.verdicts import Finding
 
 
 def _hard(

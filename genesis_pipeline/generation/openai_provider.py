@@ -16,7 +16,7 @@ from openai.types.chat.completion_create_params import ResponseFormat
 from pydantic import ValidationError
 
 from genesis_pipeline.domain.artifacts import Artifact, PlotOutline
-from genesis_pipeline.gates.judge import RelevanceJudgement
+from genesis_pipeline.domain.verdicts import RelevanceJudgement
 from genesis_pipeline.generation.plot_by_act import write_plot_by_act
 from genesis_pipeline.generation.port import (
     CallRecord,

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from genesis_pipeline.domain.artifacts import Artifact
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.gates.judge import RelevanceJudgement
+from genesis_pipeline.domain.verdicts import RelevanceJudgement
 
 # One model call: tokens_in, tokens_out, latency_ms, finish_reason, purpose (draft or judge).
 CallRecord = dict[str, float | int | str]

@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import dagster as dg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
@@ -229,19 +228,3 @@ class KafkaConfig:
                 await self.bounded(admin.create_topics(missing), "creating topics")
         finally:
             await admin.close()
-
-
-class KafkaResource(dg.ConfigurableResource):
-    """The Kafka cluster. Fields left empty fall back to the GENESIS_KAFKA_* settings."""
-
-    bootstrap: str = ""
-    topic_prefix: str | None = None
-    idempotence: bool | None = None
-
-    @property
-    def config(self) -> KafkaConfig:
-        return KafkaConfig.from_settings(
-            bootstrap=self.bootstrap or None,
-            topic_prefix=self.topic_prefix,
-            idempotence=self.idempotence,
-        )

@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import boto3
-import dagster as dg
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import (
@@ -24,7 +23,6 @@ from dagster_aws.s3 import S3Resource
 
 from genesis_pipeline.domain.bible import BibleDocument
 from genesis_pipeline.domain.bible_markdown import render_bible_markdown
-from genesis_pipeline.settings import GenesisSettings
 
 CONTENT_TYPES = {".json": "application/json", ".md": "text/markdown; charset=utf-8"}
 REFUSED_CREDENTIALS = {
@@ -190,15 +188,3 @@ def _s3_error(error: Exception, location: S3Location, endpoint: str) -> ExportEr
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-class BibleExporter(dg.ConfigurableResource):
-    """Where bibles go. Empty `export_uri` means GENESIS_EXPORT_URI or DAGSTER_HOME/exports;
-    `s3` configures the S3 client for s3:// locations (default: the AWS_* environment)."""
-
-    export_uri: str = ""
-    s3: BoundedS3Resource | None = None
-
-    def write_bible(self, document: BibleDocument) -> str:
-        uri = self.export_uri or GenesisSettings().resolved_export_uri()
-        return write_bible(document, uri, s3=self.s3)

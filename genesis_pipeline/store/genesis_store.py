@@ -9,8 +9,8 @@ from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.domain.outcome import NextStep, PreviousAttempt, StageOutcome, Strategy
 from genesis_pipeline.domain.session import ReviewMode, SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import STAGE_INPUTS, STAGE_ORDER, Stage
+from genesis_pipeline.domain.verdicts import Finding, GateName
 from genesis_pipeline.gates.text import artifact_text
-from genesis_pipeline.gates.verdicts import Finding, GateName
 from genesis_pipeline.store.engine import shared_engine
 from genesis_pipeline.store.records import (
     GateRecord,

@@ -11,7 +11,7 @@ from genesis_pipeline.domain.artifacts import Artifact
 from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.gates.verdicts import GateName, GateVerdict
+from genesis_pipeline.domain.verdicts import GateName, GateVerdict
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.records import GateRecord, VersionRecord
 from genesis_pipeline.store.tables import artifact_versions, revision_requests, sessions

@@ -8,11 +8,10 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from genesis_pipeline.defs.resources import GeneratorResource, genesis_resources
+from genesis_pipeline.defs.session_runner import run_session
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.generation.resources import GeneratorResource
-from genesis_pipeline.resources import genesis_resources
-from genesis_pipeline.session_runner import run_session
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.tables import artifact_versions
 

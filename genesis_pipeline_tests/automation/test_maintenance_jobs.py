@@ -4,7 +4,7 @@ from typing import Any
 import dagster as dg
 import sqlalchemy as sa
 
-from genesis_pipeline.automation.maintenance_jobs import (
+from genesis_pipeline.defs.automation.maintenance_jobs import (
     genesis_consistency_audit_job,
     genesis_outbox_retention_job,
 )

@@ -3,16 +3,16 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from genesis_pipeline.automation.schedules import (
+from genesis_pipeline.definitions import defs
+from genesis_pipeline.defs.automation.schedules import (
     current_prompt_versions,
     genesis_consistency_audit_schedule,
     genesis_outbox_retention_schedule,
     genesis_stale_prompt_schedule,
 )
-from genesis_pipeline.definitions import defs
+from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
 from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
-from genesis_pipeline.stages.all_stages import STAGE_ASSETS
 from genesis_pipeline.store.tables import artifact_versions
 from genesis_pipeline_tests.automation.conftest import set_prompt_version
 

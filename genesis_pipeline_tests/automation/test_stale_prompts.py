@@ -1,4 +1,4 @@
-from genesis_pipeline.automation.stale_prompts import StaleRun, plan_stale_runs
+from genesis_pipeline.defs.automation.stale_prompts import StaleRun, plan_stale_runs
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
 from genesis_pipeline.store.maintenance import PassedStage
 

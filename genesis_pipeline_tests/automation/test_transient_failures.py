@@ -3,8 +3,8 @@
 import dagster as dg
 import pytest
 
-from genesis_pipeline.automation.failures import StageFailure
-from genesis_pipeline.automation.sensors import TRANSIENT_RETRY_TAG, transient_retry
+from genesis_pipeline.defs.automation.failures import StageFailure
+from genesis_pipeline.defs.automation.sensors import TRANSIENT_RETRY_TAG, transient_retry
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
 from genesis_pipeline.store.genesis_store import GenesisStore

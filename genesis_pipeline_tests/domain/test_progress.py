@@ -9,7 +9,7 @@ from genesis_pipeline.domain.outcome import (
     similarity,
 )
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.gates.verdicts import Finding, GateName, GateVerdict
+from genesis_pipeline.domain.verdicts import Finding, GateName, GateVerdict
 
 DUPLICATE = Finding(field="characters[1].name", problem="duplicate name 'The Inspector'")
 MISSING = Finding(field="characters", problem="no protagonist")

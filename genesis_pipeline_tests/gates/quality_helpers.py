@@ -3,9 +3,9 @@
 from genesis_pipeline.domain.artifacts import Artifact, Story
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.domain.verdicts import GateVerdict
 from genesis_pipeline.gates.quality import DEFAULT_QUALITY_THRESHOLD, quality_criteria, quality_gate
 from genesis_pipeline.gates.quality_criteria import CriterionResult
-from genesis_pipeline.gates.verdicts import GateVerdict
 from genesis_pipeline_tests.gates import samples
 
 

@@ -4,8 +4,8 @@ import pytest
 
 from genesis_pipeline.domain.artifacts import Artifact, BibleNarrative, Worldview
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.domain.verdicts import GateName, GateVerdict
 from genesis_pipeline.gates.consistency import consistency_gate
-from genesis_pipeline.gates.verdicts import GateName, GateVerdict
 from genesis_pipeline_tests.gates import samples
 
 

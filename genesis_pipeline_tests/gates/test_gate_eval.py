@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.domain.verdicts import GateName
 from genesis_pipeline.gates.eval_set import GOOD, EvalExample, judge, load_eval_set, mutate
-from genesis_pipeline.gates.verdicts import GateName
 
 EVAL_SET = Path(__file__).parent / "eval"
 EXAMPLES = load_eval_set(EVAL_SET)

@@ -3,10 +3,11 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from genesis_pipeline.defs.checks import check_result
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.gates.checks import check_result
+from genesis_pipeline.domain.verdicts import RelevanceJudgement
 from genesis_pipeline.gates.evaluate import evaluate_gates
-from genesis_pipeline.gates.judge import UPSTREAM_DIGEST_CHARS, RelevanceJudgement, judge_prompt
+from genesis_pipeline.gates.judge import UPSTREAM_DIGEST_CHARS, judge_prompt
 from genesis_pipeline.gates.quality import quality_criteria
 from genesis_pipeline.gates.quality_criteria import CriterionResult
 from genesis_pipeline_tests.gates import samples

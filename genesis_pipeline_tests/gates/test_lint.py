@@ -1,8 +1,8 @@
 from genesis_pipeline.domain.bible import BibleDocument
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
+from genesis_pipeline.domain.verdicts import GateName, GateVerdict
 from genesis_pipeline.gates.evaluate import evaluate_gates, lint_bible
 from genesis_pipeline.gates.quality_criteria import WHOLE_ARTIFACT
-from genesis_pipeline.gates.verdicts import GateName, GateVerdict
 from genesis_pipeline_tests.gates import samples
 
 

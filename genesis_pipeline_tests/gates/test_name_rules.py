@@ -3,8 +3,8 @@
 from genesis_pipeline.domain.artifacts import Artifact, Story
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.domain.verdicts import GateVerdict
 from genesis_pipeline.gates.consistency import consistency_gate
-from genesis_pipeline.gates.verdicts import GateVerdict
 from genesis_pipeline_tests.gates import samples
 
 

@@ -4,12 +4,12 @@ import pytest
 
 from genesis_pipeline.domain.artifacts import Artifact
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.domain.verdicts import GateName
 from genesis_pipeline.gates.quality import (
     DEFAULT_QUALITY_THRESHOLD,
     weighted_score,
 )
 from genesis_pipeline.gates.quality_criteria import CriterionResult
-from genesis_pipeline.gates.verdicts import GateName
 from genesis_pipeline_tests.gates import samples
 from genesis_pipeline_tests.gates.quality_helpers import criterion, judge, story_off_concept
 

@@ -1,8 +1,8 @@
 import pytest
 
 from genesis_pipeline.domain.session import SessionSpec
+from genesis_pipeline.domain.verdicts import WHOLE_ARTIFACT
 from genesis_pipeline.gates.relevance import Term, premise_fit, premise_terms, uses
-from genesis_pipeline.gates.verdicts import WHOLE_ARTIFACT
 from genesis_pipeline_tests.gates import samples
 
 SHANGHAI = (

@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from genesis_pipeline.automation.relay_sensor import genesis_outbox_relay_sensor
-from genesis_pipeline.messaging.kafka import KafkaConfig, KafkaResource
+from genesis_pipeline.defs.automation.relay_sensor import genesis_outbox_relay_sensor
+from genesis_pipeline.defs.resources import GenesisStoreResource, KafkaResource
+from genesis_pipeline.messaging.kafka import KafkaConfig
 from genesis_pipeline.messaging.local_broker import free_port
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline.store.resources import GenesisStoreResource
 from genesis_pipeline_tests.messaging.conftest import fill_outbox, read_events, unsent
 
 

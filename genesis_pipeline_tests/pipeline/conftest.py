@@ -16,17 +16,16 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from genesis_pipeline.automation.kafka_sensors import (
+from genesis_pipeline.defs.automation.kafka_sensors import (
     genesis_commands_sensor,
     genesis_feedback_sensor,
 )
-from genesis_pipeline.automation.sensors import genesis_revision_sensor
+from genesis_pipeline.defs.automation.sensors import genesis_revision_sensor
+from genesis_pipeline.defs.resources import GeneratorResource, KafkaResource, genesis_resources
+from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
 from genesis_pipeline.domain.events import Envelope
-from genesis_pipeline.generation.resources import GeneratorResource
-from genesis_pipeline.messaging.kafka import KafkaConfig, KafkaResource, OutMessage, Record
+from genesis_pipeline.messaging.kafka import KafkaConfig, OutMessage, Record
 from genesis_pipeline.messaging.topics import Topic
-from genesis_pipeline.resources import genesis_resources
-from genesis_pipeline.stages.all_stages import STAGE_ASSETS
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline_tests.kafka_reading import read_topic
 

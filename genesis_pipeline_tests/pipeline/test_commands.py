@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from genesis_pipeline.automation.kafka_sensors import genesis_commands_sensor
+from genesis_pipeline.defs.automation.kafka_sensors import genesis_commands_sensor
 from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.messaging.topics import Topic
 from genesis_pipeline_tests.pipeline.conftest import PREMISE, Pipeline

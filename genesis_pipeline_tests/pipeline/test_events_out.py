@@ -8,8 +8,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from genesis_pipeline.automation.kafka_sensors import genesis_commands_sensor
-from genesis_pipeline.automation.relay_sensor import genesis_outbox_relay_sensor
+from genesis_pipeline.defs.automation.kafka_sensors import genesis_commands_sensor
+from genesis_pipeline.defs.automation.relay_sensor import genesis_outbox_relay_sensor
 from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.messaging.kafka import KafkaConfig, KafkaUnavailableError
 from genesis_pipeline.messaging.local_broker import LocalBroker

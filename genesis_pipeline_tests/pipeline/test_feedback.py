@@ -3,10 +3,10 @@
 import dagster as dg
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
+from genesis_pipeline.defs.checks import APPROVAL_CHECK
 from genesis_pipeline.domain.artifacts import Cast, Worldview
 from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
-from genesis_pipeline.gates.checks import APPROVAL_CHECK
 from genesis_pipeline_tests.pipeline.conftest import PREMISE, Pipeline
 
 

@@ -9,7 +9,7 @@ from dagster._core.remote_origin import (
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster._core.utils import make_new_run_id
 
-from genesis_pipeline.automation.kafka_sensors import genesis_commands_sensor
+from genesis_pipeline.defs.automation.kafka_sensors import genesis_commands_sensor
 from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline_tests.pipeline.conftest import PREMISE, Pipeline

@@ -5,10 +5,9 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from genesis_pipeline.defs.resources import GeneratorResource, genesis_resources
+from genesis_pipeline.defs.session_runner import SessionRun, run_session
 from genesis_pipeline.domain.session import SessionSpec
-from genesis_pipeline.generation.resources import GeneratorResource
-from genesis_pipeline.resources import genesis_resources
-from genesis_pipeline.session_runner import SessionRun, run_session
 
 PREMISE = "A lighthouse keeper on a drowned coast finds a map that redraws itself every tide"
 

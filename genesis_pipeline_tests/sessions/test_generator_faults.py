@@ -4,11 +4,11 @@ import dataclasses
 
 import dagster as dg
 
+from genesis_pipeline.defs.resources import GeneratorResource
+from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
+from genesis_pipeline.defs.stages.partitions import genesis_sessions
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.generation.port import MalformedOutputError, TransientGenerationError
-from genesis_pipeline.generation.resources import GeneratorResource
-from genesis_pipeline.stages.all_stages import STAGE_ASSETS
-from genesis_pipeline.stages.partitions import genesis_sessions
 
 CALLS: dict[str, int] = {}
 
@@ -85,7 +85,7 @@ def test_a_permanent_error_fails_the_stage_and_flags_the_session(run):
 
 
 def test_the_failure_sensor_records_a_permanent_error_of_a_daemon_run(instance, make_resources):
-    from genesis_pipeline.automation.sensors import genesis_stage_failure_sensor
+    from genesis_pipeline.defs.automation.sensors import genesis_stage_failure_sensor
 
     CALLS.clear()
     result = materialize_concept(instance, make_resources, GarbledGenerator(provider="offline"))

@@ -2,10 +2,10 @@
 
 import dagster as dg
 
+from genesis_pipeline.defs.resources import GeneratorResource
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.gates.judge import RelevanceJudgement
+from genesis_pipeline.domain.verdicts import RelevanceJudgement
 from genesis_pipeline.generation.port import Judged
-from genesis_pipeline.generation.resources import GeneratorResource
 
 JUDGED_STAGES: list[str] = []
 

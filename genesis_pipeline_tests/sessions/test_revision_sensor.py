@@ -1,10 +1,10 @@
 import dagster as dg
 
-from genesis_pipeline.automation.sensors import genesis_revision_sensor
+from genesis_pipeline.defs.automation.sensors import genesis_revision_sensor
+from genesis_pipeline.defs.resources import GeneratorResource
+from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
+from genesis_pipeline.defs.stages.partitions import genesis_sessions
 from genesis_pipeline.domain.session import SessionSpec
-from genesis_pipeline.generation.resources import GeneratorResource
-from genesis_pipeline.stages.all_stages import STAGE_ASSETS
-from genesis_pipeline.stages.partitions import genesis_sessions
 
 
 def test_a_failed_gate_becomes_a_run_of_the_stage_and_its_downstream(instance, make_resources):

@@ -7,11 +7,11 @@ from urllib.parse import urlparse
 
 import dagster as dg
 
+from genesis_pipeline.defs.resources import GeneratorResource
 from genesis_pipeline.domain.bible import BibleDocument
 from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
 from genesis_pipeline.gates.evaluate import lint_bible
-from genesis_pipeline.generation.resources import GeneratorResource
 
 
 def events(resources, session_id):

@@ -7,7 +7,7 @@ from genesis_pipeline.domain.artifacts import Concept, ConceptCandidate
 from genesis_pipeline.domain.outcome import StageOutcome, decide
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.gates.verdicts import Finding, GateName, GateVerdict
+from genesis_pipeline.domain.verdicts import Finding, GateName, GateVerdict
 from genesis_pipeline.store.genesis_store import GenesisStore
 
 PASSED_EVENTS = [

@@ -10,10 +10,10 @@ from typing import Any
 import boto3
 import pytest
 
+from genesis_pipeline.defs.resources import BibleExporter
 from genesis_pipeline.domain.bible import BibleDocument
 from genesis_pipeline.domain.stages import STAGE_ORDER
 from genesis_pipeline.store.export import (
-    BibleExporter,
     BoundedS3Resource,
     ExportError,
     ExportLocationError,

@@ -4,13 +4,12 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from genesis_pipeline.defs.checks import GateSettings
+from genesis_pipeline.defs.resources import GeneratorResource, GenesisStoreResource
+from genesis_pipeline.defs.stages.definition import stage_asset
+from genesis_pipeline.defs.stages.prompting import StagePrompt
+from genesis_pipeline.defs.stages.runner import run_stage
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.gates.checks import GateSettings
-from genesis_pipeline.generation.resources import GeneratorResource
-from genesis_pipeline.stages.definition import stage_asset
-from genesis_pipeline.stages.prompting import StagePrompt
-from genesis_pipeline.stages.runner import run_stage
-from genesis_pipeline.store.resources import GenesisStoreResource
 
 PROMPT = StagePrompt(
     version="concept-v2",

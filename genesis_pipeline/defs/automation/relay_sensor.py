@@ -8,14 +8,10 @@ import asyncio
 
 import dagster as dg
 
-from genesis_pipeline.messaging.kafka import (
-    IdempotenceUnsupportedError,
-    KafkaResource,
-    KafkaUnavailableError,
-)
+from genesis_pipeline.defs.resources import GenesisStoreResource, KafkaResource
+from genesis_pipeline.messaging.kafka import IdempotenceUnsupportedError, KafkaUnavailableError
 from genesis_pipeline.messaging.relay import relay_pending
 from genesis_pipeline.messaging.topics import Topic
-from genesis_pipeline.store.resources import GenesisStoreResource
 
 # Batches stop being started after this; with one batch and a connection each bounded by the
 # Kafka timeout (10 s by default) a tick stays far below the 60 s sensor timeout.

@@ -2,8 +2,8 @@
 
 from collections.abc import Iterable
 
+from genesis_pipeline.domain.verdicts import GateVerdict
 from genesis_pipeline.gates.consistency import consistency_gate
-from genesis_pipeline.gates.verdicts import GateVerdict
 from genesis_pipeline.store.maintenance import AuditedVersion
 
 

@@ -5,10 +5,28 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.gates.judge import RelevanceJudgement
 
+REASONS_MAX_CHARS = 300
 # The `field` of a finding about the artifact as a whole rather than one field.
 WHOLE_ARTIFACT = "(all fields)"
+
+
+class RelevanceJudgement(BaseModel):
+    """A model's view of how well a draft fits its premise and the stages before it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    premise_fit: float = Field(ge=0.0, le=1.0, description="0 = unrelated, 1 = clearly about it")
+    upstream_fit: float = Field(
+        ge=0.0, le=1.0, description="agreement with the earlier stages; 1 when there are none"
+    )
+    reasons: str = Field(default="", max_length=REASONS_MAX_CHARS)
+
+    def score(self, *, has_upstream: bool) -> float:
+        """One score in [0, 1]: the mean of the aspects that apply to the stage."""
+        if not has_upstream:
+            return self.premise_fit
+        return round((self.premise_fit + self.upstream_fit) / 2, 3)
 
 
 class GateName(StrEnum):

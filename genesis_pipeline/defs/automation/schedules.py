@@ -9,25 +9,25 @@ from typing import Any
 
 import dagster as dg
 
-from genesis_pipeline.automation.jobs import genesis_session_job, stages_run
-from genesis_pipeline.automation.maintenance_jobs import (
+from genesis_pipeline.defs.automation.jobs import genesis_session_job, stages_run
+from genesis_pipeline.defs.automation.maintenance_jobs import (
     genesis_consistency_audit_job,
     genesis_outbox_retention_job,
 )
-from genesis_pipeline.automation.revision_planner import SESSION_TAG
-from genesis_pipeline.automation.stale_prompts import (
+from genesis_pipeline.defs.automation.revision_planner import SESSION_TAG
+from genesis_pipeline.defs.automation.stale_prompts import (
     BACKFILL_TAG,
     STALE_KEY_TAG,
     STALE_PROMPT_BACKFILL,
     StaleRun,
     plan_stale_runs,
 )
+from genesis_pipeline.defs.resources import GenesisStoreResource
+from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.settings import GenesisSettings
-from genesis_pipeline.stages.all_stages import STAGE_ASSETS
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.maintenance import Maintenance
-from genesis_pipeline.store.resources import GenesisStoreResource
 
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,

@@ -11,16 +11,22 @@ from typing import Any
 
 import dagster as dg
 
+from genesis_pipeline.defs.checks import GateSettings, approval_result, check_result
+from genesis_pipeline.defs.resources import (
+    OUTCOME_METADATA_KEY,
+    GeneratorResource,
+    GenesisStoreResource,
+)
+from genesis_pipeline.defs.stages.prompting import StagePrompt
 from genesis_pipeline.domain.artifacts import GENERATED_MODELS, Artifact, StoryBible
 from genesis_pipeline.domain.markdown import render_artifact_markdown
 from genesis_pipeline.domain.outcome import NextStep, StageOutcome, decide, no_progress
 from genesis_pipeline.domain.session import ReviewMode, SessionStatus
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.gates.checks import GateSettings, approval_result, check_result
+from genesis_pipeline.domain.verdicts import GateVerdict
 from genesis_pipeline.gates.evaluate import evaluate_gates
 from genesis_pipeline.gates.judge import judge_prompt
 from genesis_pipeline.gates.text import artifact_text
-from genesis_pipeline.gates.verdicts import GateVerdict
 from genesis_pipeline.generation.port import (
     CallRecord,
     Generation,
@@ -28,10 +34,7 @@ from genesis_pipeline.generation.port import (
     Judged,
     StageRequest,
 )
-from genesis_pipeline.generation.resources import GeneratorResource
-from genesis_pipeline.stages.prompting import StagePrompt
 from genesis_pipeline.store.records import StageBrief
-from genesis_pipeline.store.resources import OUTCOME_METADATA_KEY, GenesisStoreResource
 
 # Transient generator faults (timeouts, 429, 5xx) are retried by Dagster with backoff and
 # jitter; permanent ones raise Failure(allow_retries=False) and are not.

@@ -12,26 +12,25 @@ from collections.abc import Collection, Mapping
 
 import dagster as dg
 
-from genesis_pipeline.automation.inbound_handlers import (
+from genesis_pipeline.defs.automation.inbound_handlers import (
     COMMAND_HANDLERS,
     FEEDBACK_HANDLERS,
     Effects,
     Handler,
     HandlerContext,
 )
-from genesis_pipeline.automation.jobs import genesis_session_job
-from genesis_pipeline.automation.sensors import revision_run_requests
+from genesis_pipeline.defs.automation.jobs import genesis_session_job
+from genesis_pipeline.defs.automation.sensors import revision_run_requests
+from genesis_pipeline.defs.resources import BibleExporter, GenesisStoreResource, KafkaResource
+from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS, genesis_sessions
 from genesis_pipeline.domain.events import EventType
 from genesis_pipeline.domain.inbound import Rejected
 from genesis_pipeline.messaging.codec import decode
 from genesis_pipeline.messaging.cursor import read_offsets, write_offsets
 from genesis_pipeline.messaging.dlq import dead_letter
-from genesis_pipeline.messaging.kafka import KafkaConfig, KafkaResource
+from genesis_pipeline.messaging.kafka import KafkaConfig
 from genesis_pipeline.messaging.topics import Topic
-from genesis_pipeline.stages.partitions import GENESIS_SESSION_PARTITIONS, genesis_sessions
-from genesis_pipeline.store.export import BibleExporter
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline.store.resources import GenesisStoreResource
 
 BATCH = 500  # messages per tick: bounded so a tick stays far below the 60 s sensor timeout
 QUEUED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]

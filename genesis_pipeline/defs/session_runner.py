@@ -8,18 +8,18 @@ from typing import Any
 
 import dagster as dg
 
-from genesis_pipeline.automation.failures import record_failures, stage_failures
-from genesis_pipeline.automation.revision_planner import (
+from genesis_pipeline.defs.automation.failures import record_failures, stage_failures
+from genesis_pipeline.defs.automation.revision_planner import (
     RevisionRun,
     plan_revision_runs,
     session_tags,
 )
+from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
+from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS
 from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.domain.inbound import FeedbackAction, FeedbackSubmitted, Inbound
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER, stage_and_downstream
-from genesis_pipeline.stages.all_stages import STAGE_ASSETS
-from genesis_pipeline.stages.partitions import GENESIS_SESSION_PARTITIONS
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.inbound import InboundCommands
 from genesis_pipeline.store.records import SessionRecord, VersionRecord

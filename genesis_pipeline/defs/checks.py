@@ -9,9 +9,9 @@ from typing import Any
 
 import dagster as dg
 
+from genesis_pipeline.defs.stages.partitions import genesis_sessions
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.gates.verdicts import GateName, GateVerdict
-from genesis_pipeline.stages.partitions import genesis_sessions
+from genesis_pipeline.domain.verdicts import GateName, GateVerdict
 
 CHECK_DESCRIPTIONS = {
     GateName.QUALITY: (

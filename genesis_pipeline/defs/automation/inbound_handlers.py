@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from genesis_pipeline.automation.jobs import stages_run
-from genesis_pipeline.automation.revision_planner import session_tags
-from genesis_pipeline.automation.sensors import stages_left
+from genesis_pipeline.defs.automation.jobs import stages_run
+from genesis_pipeline.defs.automation.revision_planner import session_tags
+from genesis_pipeline.defs.automation.sensors import stages_left
+from genesis_pipeline.defs.checks import writer_approval
 from genesis_pipeline.domain.events import EventType
 from genesis_pipeline.domain.inbound import FeedbackSubmitted, Inbound
 from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage, stage_and_downstream
-from genesis_pipeline.gates.checks import writer_approval
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.inbound import WRITER, InboundCommands
 from genesis_pipeline.store.records import SessionRecord

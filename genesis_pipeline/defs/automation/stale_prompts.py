@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from genesis_pipeline.automation.revision_planner import session_tags
+from genesis_pipeline.defs.automation.revision_planner import session_tags
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage, stage_and_downstream
 from genesis_pipeline.store.maintenance import PassedStage
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 import dagster as dg
 from pydantic import Field, ValidationError
 
-from genesis_pipeline.automation.consistency_audit import consistency_regressions
-from genesis_pipeline.automation.stale_prompts import BACKFILL_PRIORITY
+from genesis_pipeline.defs.automation.consistency_audit import consistency_regressions
+from genesis_pipeline.defs.automation.stale_prompts import BACKFILL_PRIORITY
+from genesis_pipeline.defs.resources import GenesisStoreResource
 from genesis_pipeline.store.maintenance import Maintenance
 from genesis_pipeline.store.repositories import utcnow
-from genesis_pipeline.store.resources import GenesisStoreResource
 
 AUDIT_PAGE = 200
 MAINTENANCE_TAG = "genesis/maintenance"

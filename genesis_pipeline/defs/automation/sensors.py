@@ -4,18 +4,18 @@ from collections.abc import Collection
 
 import dagster as dg
 
-from genesis_pipeline.automation.failures import record_failures, stage_failures
-from genesis_pipeline.automation.jobs import genesis_session_job, stages_run
-from genesis_pipeline.automation.revision_planner import (
+from genesis_pipeline.defs.automation.failures import record_failures, stage_failures
+from genesis_pipeline.defs.automation.jobs import genesis_session_job, stages_run
+from genesis_pipeline.defs.automation.revision_planner import (
     REVISION_KEY_TAG,
     plan_revision_runs,
     session_tags,
     stages_to_resume,
 )
+from genesis_pipeline.defs.resources import GenesisStoreResource
 from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline.store.resources import GenesisStoreResource
 from genesis_pipeline.store.unit_of_work import UnitOfWork
 
 REVISION_BATCH = 200

@@ -1,0 +1,15 @@
+"""The six stage assets in stage order, as this area's definitions."""
+
+import dagster as dg
+
+from genesis_pipeline.defs.stages.characters import characters
+from genesis_pipeline.defs.stages.concept import concept
+from genesis_pipeline.defs.stages.plot_outline import plot_outline
+from genesis_pipeline.defs.stages.story import story
+from genesis_pipeline.defs.stages.story_bible import story_bible
+from genesis_pipeline.defs.stages.worldview import worldview
+
+STAGE_ASSETS = [concept, story, worldview, characters, plot_outline, story_bible]
+
+# Each asset carries its blocking gate checks (quality, consistency, approval).
+defs = dg.Definitions(assets=STAGE_ASSETS)
