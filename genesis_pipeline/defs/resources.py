@@ -118,8 +118,8 @@ class GeneratorResource(dg.ConfigurableResource):
         context_tokens: int | None = None,
     ) -> Generator:
         from genesis_pipeline.generation.openai_provider import OpenAIGenerator
-        from genesis_pipeline.generation.token_bucket import SharedTokenBucket
         from genesis_pipeline.store.engine import shared_engine
+        from genesis_pipeline.store.rate_limits import SharedTokenBucket
 
         url = self.rate_limit_database_url or settings.resolved_database_url()
         limiter = SharedTokenBucket(shared_engine(url), rpm=settings.llm_rpm, tpm=settings.llm_tpm)

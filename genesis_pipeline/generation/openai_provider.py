@@ -25,6 +25,7 @@ from genesis_pipeline.generation.port import (
     Judged,
     MalformedOutputError,
     ModelT,
+    RateLimiter,
     StageRequest,
     TransientGenerationError,
 )
@@ -33,7 +34,6 @@ from genesis_pipeline.generation.schemas import (
     bounded_schema,
     schema_outline,
 )
-from genesis_pipeline.generation.token_bucket import RateLimiter
 
 STRUCTURED_OUTPUT_STYLES = ("auto", "json_schema", "json_object")
 # Counted low on purpose: a prompt estimated too short could overflow the context.
@@ -192,7 +192,10 @@ class OpenAIGenerator:
     ) -> ChatCompletion:
         estimate = _characters(messages) // 4 + max_tokens
         if self._rate_limiter is not None:
-            self._rate_limiter.acquire(tokens=estimate)
+            try:
+                self._rate_limiter.acquire(tokens=estimate)
+            except TimeoutError as error:  # the shared limit is busy: try again later
+                raise TransientGenerationError(f"rate limit: {error}") from error
         try:
             completion = self._create(messages, schema, name, max_tokens=max_tokens, seed=seed)
         except openai.APITimeoutError as error:

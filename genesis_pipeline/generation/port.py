@@ -116,3 +116,12 @@ class Generator(Protocol):
         """A relevance judgement of the draft `request` produced (the rubric in `system` and
         `user`), or None from a provider that cannot judge."""
         ...
+
+
+class RateLimiter(Protocol):
+    """Admits LLM calls: `acquire` before a call (raising `TimeoutError` when admitting it would
+    wait too long), `settle` once its real size is known."""
+
+    def acquire(self, *, tokens: int) -> None: ...
+
+    def settle(self, *, estimated: int, actual: int) -> None: ...

@@ -433,3 +433,17 @@ def test_a_raw_newline_inside_a_string_is_the_models_text_not_a_malformed_answer
 
     assert result.extra["reasks"] == 0
     assert "Mara\nclimbs" in result.artifact.model_dump()["synopsis"]
+
+
+class BusyRateLimiter:
+    def acquire(self, *, tokens: int) -> None:
+        raise TimeoutError("1 request and 900 tokens would need 70.0s of waiting")
+
+    def settle(self, *, estimated: int, actual: int) -> None:
+        raise AssertionError("nothing was admitted, so nothing is settled")
+
+
+def test_a_shared_limit_too_busy_to_wait_for_is_a_transient_error(server: FakeChatServer) -> None:
+    with pytest.raises(TransientGenerationError, match="rate limit: 1 request") as caught:
+        generator(server, rate_limiter=BusyRateLimiter()).generate(story_request())
+    assert caught.value.retryable and server.requests == []

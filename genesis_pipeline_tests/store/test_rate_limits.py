@@ -6,14 +6,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from genesis_pipeline.generation.port import TransientGenerationError
-from genesis_pipeline.generation.token_bucket import (
+from genesis_pipeline.store.engine import make_engine
+from genesis_pipeline.store.rate_limits import (
     REQUESTS_BUCKET,
     TOKENS_BUCKET,
     BucketState,
+    RateLimitWaitTooLong,
     SharedTokenBucket,
 )
-from genesis_pipeline.store.engine import make_engine
 from genesis_pipeline.store.tables import metadata, rate_limit_buckets
 
 
@@ -120,15 +120,14 @@ def test_a_call_larger_than_the_minute_budget_waits_for_a_full_bucket(engine: sa
     assert fake.sleeps == [pytest.approx(60.0)]
 
 
-def test_too_long_a_wait_is_a_transient_error_and_takes_nothing(engine: sa.Engine) -> None:
+def test_too_long_a_wait_is_refused_and_takes_nothing(engine: sa.Engine) -> None:
     fake = FakeTime()
     bucket = make_bucket(engine, fake, rpm=6, tpm=1_000_000, max_wait_s=5.0)
     for _ in range(6):
         bucket.acquire(tokens=1)
 
-    with pytest.raises(TransientGenerationError, match="rate limit") as caught:
+    with pytest.raises(RateLimitWaitTooLong, match="would need"):
         bucket.acquire(tokens=1)
-    assert caught.value.retryable
     assert fake.sleeps == []
     assert bucket_rows(engine)[REQUESTS_BUCKET].tokens == 0.0
 

@@ -10,24 +10,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from genesis_pipeline.generation.port import TransientGenerationError
 from genesis_pipeline.store.tables import rate_limit_buckets
 
 REQUESTS_BUCKET = "llm:requests"
 TOKENS_BUCKET = "llm:tokens"
 
 
-class RateLimiter(Protocol):
-    """Admits LLM calls: `acquire` before a call, `settle` once its real size is known."""
-
-    def acquire(self, *, tokens: int) -> None: ...
-
-    def settle(self, *, estimated: int, actual: int) -> None: ...
+class RateLimitWaitTooLong(TimeoutError):
+    """Admitting the call would mean waiting longer than allowed; nothing was taken."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +57,7 @@ class BucketState:
 
 
 class SharedTokenBucket:
-    """A `RateLimiter` whose buckets live in the store (SQLite or PostgreSQL).
+    """A rate limiter (`generation.port.RateLimiter`) whose buckets live in the store.
 
     The limits given here win: if the table holds other capacities (the settings changed),
     the rows are updated on the next call.
@@ -104,7 +98,7 @@ class SharedTokenBucket:
             if wait == 0.0:
                 return
             if waited + wait > self._max_wait_s:
-                raise TransientGenerationError(
+                raise RateLimitWaitTooLong(
                     f"rate limit: 1 request and {tokens} tokens would need {waited + wait:.1f}s "
                     f"of waiting, more than max_wait_s={self._max_wait_s:g}"
                 )
