@@ -90,6 +90,14 @@ def test_db_upgrade_reports_the_revision(cli, tmp_path):
     assert Path(tmp_path / "home" / "genesis.db").exists()
 
 
+def test_db_upgrade_of_a_database_that_is_down_fails_the_work_in_one_line(cli, monkeypatch):
+    monkeypatch.setenv("GENESIS_DATABASE_URL", "postgresql+psycopg2://genesis@127.0.0.1:1/genesis")
+    result = cli("db", "upgrade")
+    assert result.exit_code == 1
+    assert "cannot migrate postgresql+psycopg2://genesis@127.0.0.1:1/genesis" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_run_with_human_review_asks_about_every_stage(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("GENESIS_DATABASE_URL", raising=False)

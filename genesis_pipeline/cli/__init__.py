@@ -4,8 +4,11 @@ Exit codes: 0 success, 1 the work failed, 2 bad input. Each module imports Dagst
 the store inside its commands, so `genesis --help` answers at once.
 """
 
+from typing import Any
+
 import click
 
+from genesis_pipeline.cli.common import fail_work
 from genesis_pipeline.cli.db import db
 from genesis_pipeline.cli.dev import dev
 from genesis_pipeline.cli.events import events
@@ -18,7 +21,21 @@ from genesis_pipeline.cli.session import session
 from genesis_pipeline.cli.status import status
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class GenesisGroup(click.Group):
+    """Errors an operator fixes by configuration are one line, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            from genesis_pipeline.store.migrate import StoreSchemaError  # sqlalchemy, alembic
+
+            if isinstance(error, StoreSchemaError):
+                fail_work(str(error))
+            raise
+
+
+@click.group(cls=GenesisGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """genesis_pipeline: the Genesis phase of a novel as gated Dagster assets."""
 

@@ -2,7 +2,7 @@
 
 import click
 
-from genesis_pipeline.cli.common import console, ensure_dagster_home, fail_usage
+from genesis_pipeline.cli.common import console, ensure_dagster_home, fail_work
 
 
 @click.group()
@@ -22,8 +22,8 @@ def upgrade() -> None:
     engine = make_engine(url)
     try:
         before, after = migrate.upgrade(engine)
-    except Exception as error:  # a driver error: show its one line, not the traceback
-        fail_usage(f"cannot migrate {engine.url.render_as_string()}: {error}".splitlines()[0])
+    except Exception as error:  # the database said no or is down: its one line, no traceback
+        fail_work(f"cannot migrate {engine.url.render_as_string()}: {error}".splitlines()[0])
     console.print(
         f"genesis store at {engine.url.render_as_string()}: {before or 'empty'} → {after}"
     )

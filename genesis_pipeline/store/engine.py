@@ -49,14 +49,22 @@ _engines_lock = threading.Lock()
 
 
 def shared_engine(url: str) -> sa.Engine:
-    """One engine (and pool) per database per process; SQLite stores are migrated on first use."""
+    """One engine (and pool) per database per process.
+
+    A SQLite store (one machine, the embedded default) is migrated on first use. Any other
+    store is migrated by its operator (`genesis db upgrade`, once per deployment, not by
+    whichever process starts first): its schema is checked on first use, and a store that is
+    behind or ahead raises `StoreSchemaError` saying what to do.
+    """
     with _engines_lock:
         engine = _engines.get(url)
         if engine is None:
             engine = make_engine(url)
             from genesis_pipeline.store import migrate  # migrate imports this module
 
-            if is_sqlite(engine) and migrate.current_revision(engine) != migrate.head_revision():
+            if not is_sqlite(engine):
+                migrate.check_schema(engine)
+            elif migrate.current_revision(engine) != migrate.head_revision():
                 migrate.upgrade(engine)
             _engines[url] = engine
         return engine

@@ -1,4 +1,4 @@
-"""Applying the store's Alembic migrations."""
+"""Applying the store's Alembic migrations, and telling an operator when a store needs them."""
 
 from pathlib import Path
 
@@ -25,6 +25,32 @@ def head_revision() -> str | None:
 def current_revision(engine: sa.Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+class StoreSchemaError(RuntimeError):
+    """The store's schema is not the one this code was written for; the message says what to do
+    in one line (sensors, the relay and the CLI show nothing else)."""
+
+
+def check_schema(engine: sa.Engine) -> None:
+    """Raise `StoreSchemaError` unless the store is at the newest migration this code knows."""
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return
+    where = engine.url.render_as_string(hide_password=True)
+    known = {
+        script.revision
+        for script in ScriptDirectory.from_config(alembic_config("")).walk_revisions()
+    }
+    if current is None or current in known:
+        raise StoreSchemaError(
+            f"the genesis store at {where} is not migrated (schema {current or 'empty'}, this "
+            f"version needs {head}): run `genesis db upgrade` with the same GENESIS_DATABASE_URL"
+        )
+    raise StoreSchemaError(
+        f"the genesis store at {where} has schema {current}, newer than this version knows "
+        f"({head}): upgrade genesis_pipeline here"
+    )
 
 
 def upgrade(engine: sa.Engine) -> tuple[str | None, str | None]:
