@@ -1,4 +1,5 @@
-"""`GENESIS_*` settings (CONTRACT §6), read from the environment when a resource is built."""
+"""`GENESIS_*` settings (docs/CONTRACT.md §6), read from the environment when a resource is
+built."""
 
 import os
 from pathlib import Path
@@ -50,7 +51,7 @@ class GenesisSettings(BaseSettings):
     # and fault drills then see runs that spend their time waiting on the "LLM".
     offline_latency_s: float = Field(default=0.0, ge=0.0, le=600.0)
     quality_threshold: float = Field(default=0.75, ge=0.0, le=1.0)
-    # The scheduled backfills (automation/schedules.py).
+    # The scheduled backfills (defs/automation/schedules.py).
     stale_backfill_batch: int = Field(default=10, ge=1, le=1000)
     outbox_retention_hours: int = Field(default=168, ge=1)
 

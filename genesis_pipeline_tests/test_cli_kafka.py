@@ -30,6 +30,7 @@ from genesis_pipeline.messaging.dlq import DETAIL_HEADER, REASON_HEADER
 from genesis_pipeline.messaging.kafka import KafkaConfig, OutMessage, Record
 from genesis_pipeline.messaging.local_broker import free_port
 from genesis_pipeline.messaging.topics import Topic
+from genesis_pipeline.service import handlers
 from genesis_pipeline.store.genesis_store import GenesisStore
 
 PREMISE = "A lighthouse keeper on a drowned coast finds a map that redraws itself every tide"
@@ -199,7 +200,9 @@ def test_feedback_and_dynamic_requests_go_to_the_feedback_topic(cli, kafka):
 def test_feedback_carries_the_sessions_correlation_id_when_the_store_knows_it(cli, kafka, tmp_path):
     (tmp_path / "home").mkdir()
     store = GenesisStore(f"sqlite:///{tmp_path / 'home' / 'genesis.db'}")
-    assert store.create_session("known-01", SessionSpec(premise=PREMISE), correlation_id="corr-1")
+    assert handlers.create_session(
+        store.unit_of_work(), "known-01", SessionSpec(premise=PREMISE), correlation_id="corr-1"
+    )
 
     assert cli("feedback", "known-01", "concept", "accept").exit_code == 0
     assert cli("feedback", "unknown-01", "concept", "accept").exit_code == 0

@@ -16,13 +16,10 @@ from genesis_pipeline.cli.common import console, ensure_dagster_home, fail_usage
 def export(session_id: str, destination: str) -> None:
     """Write the session's bible (JSON + Markdown) from its passed versions."""
     from genesis_pipeline.cli.common import fail_work
+    from genesis_pipeline.service.handlers import UnknownSessionError
     from genesis_pipeline.settings import GenesisSettings
     from genesis_pipeline.store.export import ExportError, ExportLocationError, write_bible
-    from genesis_pipeline.store.genesis_store import (
-        GenesisStore,
-        IncompleteSessionError,
-        UnknownSessionError,
-    )
+    from genesis_pipeline.store.genesis_store import GenesisStore, IncompleteSessionError
 
     ensure_dagster_home()
     store = GenesisStore(GenesisSettings().resolved_database_url())

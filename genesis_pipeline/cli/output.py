@@ -2,7 +2,7 @@
 
 from rich.table import Table
 
-from genesis_pipeline.store.records import StageRow
+from genesis_pipeline.domain.records import StageRow
 
 
 def stage_table(rows: list[StageRow], *, title: str) -> Table:

@@ -32,9 +32,9 @@ def kafka_config() -> "KafkaConfig":
     whose own log lines would repeat (as multi-line noise) what our one-line errors say.
 
     Idempotence only dedupes a producer's retries, and these commands publish one message
-    with a fresh producer whose `event_id` the pipeline dedupes anyway (CONTRACT §4). Without
-    it the same commands work against the local broker `genesis dev` started in another
-    terminal, which refuses the idempotent producer.
+    with a fresh producer whose `event_id` the pipeline dedupes anyway (docs/CONTRACT.md §4).
+    Without it the same commands work against the local broker `genesis dev` started in
+    another terminal, which refuses the idempotent producer.
     """
     from genesis_pipeline.messaging.kafka import KafkaConfig
 

@@ -12,10 +12,10 @@ from pydantic import ValidationError
 if TYPE_CHECKING:
     from genesis_pipeline.defs.session_runner import SessionRun
     from genesis_pipeline.domain.inbound import FeedbackSubmitted
+    from genesis_pipeline.domain.records import VersionRecord
     from genesis_pipeline.domain.session import SessionSpec
     from genesis_pipeline.generation.local_model import LocalModelServer
     from genesis_pipeline.store.genesis_store import GenesisStore
-    from genesis_pipeline.store.records import VersionRecord
 
 from genesis_pipeline.cli.common import (
     console,

@@ -1,9 +1,10 @@
 """Watch one requested session on Kafka until it ends: what `genesis session new --wait` does.
 
 A session is recognised by its session id *and* the correlation id of the request that created
-it (CONTRACT §3: everything caused by one request carries it), so events of an earlier session
-with a reused id, still on the topic, cannot end the wait. The request itself is watched for on
-the DLQ: a request the pipeline rejects (a taken session id, say) produces no events at all.
+it (docs/CONTRACT.md §3: everything caused by one request carries it), so events of an earlier
+session with a reused id, still on the topic, cannot end the wait. The request itself is
+watched for on the DLQ: a request the pipeline rejects (a taken session id, say) produces no
+events at all.
 """
 
 from collections.abc import Callable

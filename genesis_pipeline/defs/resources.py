@@ -15,6 +15,7 @@ from genesis_pipeline.domain.outcome import StageOutcome
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.generation.port import Generation, Generator, Judged, StageRequest
 from genesis_pipeline.messaging.kafka import KafkaConfig
+from genesis_pipeline.service import handlers
 from genesis_pipeline.settings import GenesisSettings
 from genesis_pipeline.store.export import BoundedS3Resource, write_bible
 from genesis_pipeline.store.genesis_store import GenesisStore
@@ -203,7 +204,8 @@ class GenesisIOManager(dg.ConfigurableIOManager):
             )
         data: Any = getattr(entry, "data", entry)
         outcome = StageOutcome.model_validate(data)
-        record = self.genesis_store.store.record_outcome(
+        record = handlers.record_outcome(
+            self.genesis_store.store.unit_of_work(),
             outcome,
             obj,
             run_id=context.run_id,

@@ -18,12 +18,12 @@ from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
 from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS
 from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.domain.inbound import FeedbackAction, FeedbackSubmitted, Inbound
+from genesis_pipeline.domain.records import SessionRecord, VersionRecord
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER, stage_and_downstream
+from genesis_pipeline.service import handlers
+from genesis_pipeline.service.handlers import BibleExport
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline.store.inbound import InboundCommands
-from genesis_pipeline.store.records import SessionRecord, VersionRecord
-from genesis_pipeline.store.session_facts import BibleExport
 from genesis_pipeline.store.unit_of_work import UnitOfWork
 
 
@@ -68,7 +68,7 @@ def _apply_review(
         payload=feedback.model_dump(mode="json"),
     )
     message = Inbound(envelope=event, event_type=EventType.FEEDBACK_SUBMITTED, payload=feedback)
-    InboundCommands(store).feedback(message, export_bible=export_bible)
+    handlers.feedback(store.unit_of_work(), message, export_bible=export_bible)
     if feedback.action is FeedbackAction.ACCEPT:
         downstream = stage_and_downstream(version.stage)[1:]
         return (
@@ -93,7 +93,13 @@ def run_session(
     """Run a session to its end. In review mode human, `review` is asked about each version
     that passed its gates (the `genesis.feedback.submitted` a writer would send)."""
     store: GenesisStore = resources["genesis_store"].store
-    if not store.create_session(session_id, spec, correlation_id=str(uuid.uuid4())):
+    correlation_id = str(uuid.uuid4())
+    if not handlers.create_session(
+        store.unit_of_work(),
+        session_id,
+        spec,
+        correlation_id=correlation_id,
+    ):
         raise SessionExistsError(f"session {session_id!r} already exists")
     instance.add_dynamic_partitions(GENESIS_SESSION_PARTITIONS, [session_id])
     result = SessionRun(session_id=session_id, status=SessionStatus.ACTIVE)

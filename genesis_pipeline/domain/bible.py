@@ -1,4 +1,4 @@
-"""The exported bible (CONTRACT §9): what `story_bible` writes and `genesis lint` reads."""
+"""The exported bible (docs/CONTRACT.md §9): what `story_bible` writes and `genesis lint` reads."""
 
 from pydantic import BaseModel, ConfigDict
 

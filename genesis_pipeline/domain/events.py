@@ -1,4 +1,4 @@
-"""The event envelope and event types of CONTRACT §3–5."""
+"""The event envelope and event types of docs/CONTRACT.md §3–5."""
 
 import uuid
 from datetime import UTC, datetime

@@ -1,4 +1,4 @@
-"""Payloads of the inbound messages (CONTRACT §4), one model per event type."""
+"""Payloads of the inbound messages (docs/CONTRACT.md §4), one model per event type."""
 
 from dataclasses import dataclass
 from enum import StrEnum

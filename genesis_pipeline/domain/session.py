@@ -42,6 +42,38 @@ class SessionStatus(StrEnum):
     NEEDS_ATTENTION = "needs_attention"
 
 
+class Transition(StrEnum):
+    """What can happen to a session's status, and who makes it happen."""
+
+    PAUSE = "pause"  # the writer's command
+    RESUME = "resume"  # the writer's command
+    CANCEL = "cancel"  # the writer's command
+    REOPEN = "reopen"  # the writer asks for a change to a finished bible
+    COMPLETE = "complete"  # the bible was approved and exported
+    STALL = "stall"  # a stage failed for good: a person has to look
+
+
+_LIVE = frozenset({SessionStatus.ACTIVE, SessionStatus.NEEDS_ATTENTION})
+# The status table: the statuses a transition applies in → the status it leaves.
+TRANSITIONS: dict[Transition, tuple[frozenset[SessionStatus], SessionStatus]] = {
+    Transition.PAUSE: (_LIVE, SessionStatus.PAUSED),
+    Transition.RESUME: (frozenset({SessionStatus.PAUSED}), SessionStatus.ACTIVE),
+    Transition.CANCEL: (_LIVE | {SessionStatus.PAUSED}, SessionStatus.CANCELLED),
+    Transition.REOPEN: (frozenset({SessionStatus.COMPLETED}), SessionStatus.ACTIVE),
+    # A run that was already writing the bible when the writer paused still completes it.
+    Transition.COMPLETE: (_LIVE | {SessionStatus.PAUSED}, SessionStatus.COMPLETED),
+    # A finished bible whose refresh fails for good needs a person too.
+    Transition.STALL: (
+        _LIVE | {SessionStatus.PAUSED, SessionStatus.COMPLETED},
+        SessionStatus.NEEDS_ATTENTION,
+    ),
+}
+
+
+def allows(status: SessionStatus, transition: Transition) -> bool:
+    return status in TRANSITIONS[transition][0]
+
+
 class SessionSpec(BaseModel):
     """What the writer asked for (the payload of `genesis.session.requested`)."""
 

@@ -1,4 +1,5 @@
-"""Kafka offsets kept in a sensor's cursor (ARCHITECTURE principle 3): partition → next offset."""
+"""Kafka offsets kept in a sensor's cursor (docs/ARCHITECTURE.md principle 3): partition →
+next offset."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""The outbox relay: publishes stored events to `genesis.events` (CONTRACT §2, §5).
+"""The outbox relay: publishes stored events to `genesis.events` (docs/CONTRACT.md §2, §5).
 
 Each batch is one transaction: claim unsent rows, publish them all keyed by session with
 `acks=all`, mark them sent, commit. A crash or a failed publish rolls the marks back, so an

@@ -1,4 +1,4 @@
-"""The four topics of CONTRACT §2, with the optional prefix."""
+"""The four topics of docs/CONTRACT.md §2, with the optional prefix."""
 
 from enum import StrEnum
 

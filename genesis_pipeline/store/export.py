@@ -1,4 +1,4 @@
-"""Writing the exported bible (CONTRACT §9) to GENESIS_EXPORT_URI: a folder, file:// or s3://."""
+"""Writing the exported bible (docs/CONTRACT.md §9) to GENESIS_EXPORT_URI: a folder, file:// or s3://."""
 
 import json
 from dataclasses import dataclass

@@ -8,12 +8,13 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from genesis_pipeline.domain.artifacts import Artifact
-from genesis_pipeline.domain.events import EventType, new_event
+from genesis_pipeline.domain.events import EventType
+from genesis_pipeline.domain.records import GateRecord, VersionRecord
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.domain.verdicts import GateName, GateVerdict
+from genesis_pipeline.service.announce import announce
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline.store.records import GateRecord, VersionRecord
 from genesis_pipeline.store.tables import artifact_versions, revision_requests, sessions
 
 # Sessions a stale-prompt backfill may touch. Paused and cancelled ones are the writer's call;
@@ -185,21 +186,16 @@ class Maintenance:
                 record = GateRecord(AUDIT_GATE, False, verdict.score, None, findings)
                 if not uow.gates.add(audited.version_id, record):
                     continue  # reported by an earlier audit
-                event = new_event(
-                    EventType.AUDIT_REGRESSION_FOUND,
-                    session_id=subject.session_id,
-                    correlation_id=subject.correlation_id,
-                    payload={
-                        "stage": verdict.stage.value,
-                        "version": audited.version,
-                        "gate": verdict.gate.value,
-                        "score": verdict.score,
-                        "findings": findings,
-                        "run_id": run_id,
-                    },
-                )
-                fact_key = f"audit.regression_found:{audited.version_id}:{verdict.gate.value}"
-                uow.outbox.add(event, fact_key=fact_key)
+                payload = {
+                    "stage": verdict.stage.value,
+                    "version": audited.version,
+                    "gate": verdict.gate.value,
+                    "score": verdict.score,
+                    "findings": findings,
+                    "run_id": run_id,
+                }
+                fact = f"{audited.version_id}:{verdict.gate.value}"
+                announce(uow, EventType.AUDIT_REGRESSION_FOUND, subject, payload, fact=fact)
                 new += 1
             uow.commit()
         return new

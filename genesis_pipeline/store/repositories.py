@@ -6,13 +6,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from genesis_pipeline.domain.session import SessionSpec, SessionStatus
-from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.store.records import (
+from genesis_pipeline.domain.records import (
     GateRecord,
     SessionRecord,
     VersionRecord,
 )
+from genesis_pipeline.domain.session import SessionSpec, SessionStatus
+from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.store.tables import (
     artifact_versions,
     gate_results,

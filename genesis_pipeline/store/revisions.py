@@ -3,8 +3,8 @@
 import sqlalchemy as sa
 
 from genesis_pipeline.domain.outcome import Strategy
+from genesis_pipeline.domain.records import RevisionRequestRecord
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.store.records import RevisionRequestRecord
 from genesis_pipeline.store.repositories import as_utc, insert_unless_exists, utcnow
 from genesis_pipeline.store.tables import revision_requests
 

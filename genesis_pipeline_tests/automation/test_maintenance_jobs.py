@@ -11,6 +11,7 @@ from genesis_pipeline.defs.automation.maintenance_jobs import (
 from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.service import handlers
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.maintenance import Maintenance
 from genesis_pipeline.store.repositories import utcnow
@@ -57,7 +58,9 @@ def break_home_location(store: GenesisStore, session_id: str, home: str = "nowhe
 def test_a_regression_is_reported_once_as_an_event(instance, resources, store, completed_session):
     completed_session("alpha-01")
     completed_session("beta-01")  # stays consistent
-    store.create_session("gamma-01", SessionSpec(premise="Not started"), correlation_id="c")
+    handlers.create_session(
+        store.unit_of_work(), "gamma-01", SessionSpec(premise="Not started"), correlation_id="c"
+    )
     version = break_home_location(store, "alpha-01")
 
     first = audit(instance, resources)

@@ -1,9 +1,9 @@
 from datetime import UTC, datetime
 
 from genesis_pipeline.defs.automation.revision_planner import plan_revision_runs, stages_to_resume
+from genesis_pipeline.domain.records import RevisionRequestRecord, SessionRecord, VersionRecord
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import STAGE_INPUTS, STAGE_ORDER, Stage
-from genesis_pipeline.store.records import RevisionRequestRecord, SessionRecord, VersionRecord
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 

@@ -7,6 +7,7 @@ from genesis_pipeline.defs.automation.failures import StageFailure
 from genesis_pipeline.defs.automation.sensors import TRANSIENT_RETRY_TAG, transient_retry
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
+from genesis_pipeline.service import handlers
 from genesis_pipeline.store.genesis_store import GenesisStore
 
 FAILED_RUN = dg.DagsterRun(job_name="genesis_session_job", run_id="run-1")
@@ -16,7 +17,7 @@ FAILED_RUN = dg.DagsterRun(job_name="genesis_session_job", run_id="run-1")
 def store(tmp_path) -> GenesisStore:
     store = GenesisStore(f"sqlite:///{tmp_path / 'genesis.db'}")
     spec = SessionSpec(premise="A glassblower hears the sea in every bottle", priority=3)
-    store.create_session("glass-01", spec, correlation_id="corr-1")
+    handlers.create_session(store.unit_of_work(), "glass-01", spec, correlation_id="corr-1")
     return store
 
 

@@ -9,6 +9,7 @@ from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
 from genesis_pipeline.defs.stages.partitions import genesis_sessions
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.generation.port import MalformedOutputError, TransientGenerationError
+from genesis_pipeline.service import handlers
 
 CALLS: dict[str, int] = {}
 
@@ -31,7 +32,8 @@ class GarbledGenerator(GeneratorResource):
 
 def materialize_concept(instance, make_resources, generator):
     resources = make_resources(generator)
-    resources["genesis_store"].store.create_session(
+    handlers.create_session(
+        resources["genesis_store"].store.unit_of_work(),
         "flaky-01",
         SessionSpec(premise="A bell founder hears a bell no one rang"),
         correlation_id="c",

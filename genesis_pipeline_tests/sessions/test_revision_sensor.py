@@ -5,13 +5,17 @@ from genesis_pipeline.defs.resources import GeneratorResource
 from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
 from genesis_pipeline.defs.stages.partitions import genesis_sessions
 from genesis_pipeline.domain.session import SessionSpec
+from genesis_pipeline.service import handlers
 
 
 def test_a_failed_gate_becomes_a_run_of_the_stage_and_its_downstream(instance, make_resources):
     resources = make_resources(GeneratorResource(provider="offline", offline_flaw_rate=1.0))
     store = resources["genesis_store"].store
-    store.create_session(
-        "bells-01", SessionSpec(premise="A bell founder hears a bell"), correlation_id="c"
+    handlers.create_session(
+        store.unit_of_work(),
+        "bells-01",
+        SessionSpec(premise="A bell founder hears a bell"),
+        correlation_id="c",
     )
     instance.add_dynamic_partitions(genesis_sessions.name, ["bells-01"])
     first = dg.materialize(

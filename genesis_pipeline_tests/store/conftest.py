@@ -8,6 +8,7 @@ from genesis_pipeline.domain.outcome import StageOutcome, decide
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.domain.verdicts import Finding, GateName, GateVerdict
+from genesis_pipeline.service import handlers
 from genesis_pipeline.store.genesis_store import GenesisStore
 
 PASSED_EVENTS = [
@@ -44,7 +45,8 @@ def store(store_url: str) -> GenesisStore:
 
 @pytest.fixture
 def session_id(store: GenesisStore) -> str:
-    store.create_session(
+    handlers.create_session(
+        store.unit_of_work(),
         "harbor-01",
         SessionSpec(premise="A lighthouse keeper finds a map", max_attempts=2),
         correlation_id="corr-1",

@@ -6,13 +6,10 @@ from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.domain.inbound import FeedbackAction, FeedbackSubmitted, Inbound
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.service import handlers
+from genesis_pipeline.service.handlers import ConcurrentVersionError, UnknownSessionError
 from genesis_pipeline.store.engine import dispose_shared_engine
-from genesis_pipeline.store.genesis_store import (
-    ConcurrentVersionError,
-    GenesisStore,
-    UnknownSessionError,
-)
-from genesis_pipeline.store.inbound import InboundCommands
+from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline_tests.store.conftest import (
     PASSED_EVENTS,
     concept_artifact,
@@ -23,14 +20,16 @@ from genesis_pipeline_tests.store.conftest import (
 
 def test_a_session_is_created_once(store):
     spec = SessionSpec(premise="A premise")
-    assert store.create_session("s-one", spec, correlation_id="c") is True
-    assert store.create_session("s-one", spec, correlation_id="c") is False
+    assert handlers.create_session(store.unit_of_work(), "s-one", spec, correlation_id="c") is True
+    assert handlers.create_session(store.unit_of_work(), "s-one", spec, correlation_id="c") is False
     assert event_types(store, "s-one") == ["genesis.session.created"]
 
 
 def test_a_passed_draft_is_stored_with_its_events_in_order(store, session_id):
     outcome = outcome_for(store, session_id, Stage.CONCEPT)
-    record = store.record_outcome(outcome, concept_artifact(), run_id="r1", summary="The Salt Map")
+    record = handlers.record_outcome(
+        store.unit_of_work(), outcome, concept_artifact(), run_id="r1", summary="The Salt Map"
+    )
     assert (record.version, record.attempt, record.status, record.approved_by) == (
         1,
         1,
@@ -56,8 +55,12 @@ def test_recording_the_same_attempt_twice_stores_one_version_and_one_set_of_even
     store, session_id
 ):
     outcome = outcome_for(store, session_id, Stage.CONCEPT)
-    first = store.record_outcome(outcome, concept_artifact(), run_id="r1", summary="s")
-    again = store.record_outcome(outcome, concept_artifact(), run_id="r2", summary="s")
+    first = handlers.record_outcome(
+        store.unit_of_work(), outcome, concept_artifact(), run_id="r1", summary="s"
+    )
+    again = handlers.record_outcome(
+        store.unit_of_work(), outcome, concept_artifact(), run_id="r2", summary="s"
+    )
     assert first.id == again.id
     with store.read() as r:
         assert r.artifacts.count(session_id, Stage.CONCEPT) == 1
@@ -66,15 +69,21 @@ def test_recording_the_same_attempt_twice_stores_one_version_and_one_set_of_even
 
 def test_same_version_from_another_basis_is_refused(store, session_id):
     outcome = outcome_for(store, session_id, Stage.CONCEPT)
-    store.record_outcome(outcome, concept_artifact(), run_id="r1", summary="s")
+    handlers.record_outcome(
+        store.unit_of_work(), outcome, concept_artifact(), run_id="r1", summary="s"
+    )
     rival = outcome.model_copy(update={"basis_key": "another basis"})
     with pytest.raises(ConcurrentVersionError):
-        store.record_outcome(rival, concept_artifact(), run_id="r2", summary="s")
+        handlers.record_outcome(
+            store.unit_of_work(), rival, concept_artifact(), run_id="r2", summary="s"
+        )
 
 
 def test_a_failed_gate_requests_a_revision_that_the_next_attempt_answers(store, session_id):
     failed = outcome_for(store, session_id, Stage.CONCEPT, quality=False)
-    store.record_outcome(failed, concept_artifact(), run_id="r1", summary="s")
+    handlers.record_outcome(
+        store.unit_of_work(), failed, concept_artifact(), run_id="r1", summary="s"
+    )
     assert store.current_approved(session_id, Stage.CONCEPT) is None  # never a failed draft
 
     brief = store.brief(session_id, Stage.CONCEPT)
@@ -84,7 +93,9 @@ def test_a_failed_gate_requests_a_revision_that_the_next_attempt_answers(store, 
     assert event_types(store, session_id)[-1] == "genesis.stage.rewrite_requested"
 
     fixed = outcome_for(store, session_id, Stage.CONCEPT)
-    record = store.record_outcome(fixed, concept_artifact("Second"), run_id="r2", summary="s")
+    record = handlers.record_outcome(
+        store.unit_of_work(), fixed, concept_artifact("Second"), run_id="r2", summary="s"
+    )
     assert (record.version, record.attempt, record.revision_request_id) == (
         2,
         2,
@@ -98,7 +109,9 @@ def test_a_failed_gate_requests_a_revision_that_the_next_attempt_answers(store, 
 def test_the_last_attempt_failing_fails_the_stage_and_flags_the_session(store, session_id):
     for _ in range(2):  # max_attempts=2
         outcome = outcome_for(store, session_id, Stage.CONCEPT, consistency=False)
-        store.record_outcome(outcome, concept_artifact(), run_id="r", summary="s")
+        handlers.record_outcome(
+            store.unit_of_work(), outcome, concept_artifact(), run_id="r", summary="s"
+        )
     with store.read() as r:
         session = r.sessions.get(session_id)
         assert r.revisions.pending_for(session_id, Stage.CONCEPT) == []
@@ -140,13 +153,14 @@ def regenerate(session_id: str, event_id: str) -> Inbound:
 def test_the_new_seeds_of_regenerate_requests_are_stored_with_the_version(store, session_id):
     """A regenerate's seed is a hash of its event id; any one must fit the seed columns
     (a signed 32-bit INTEGER on PostgreSQL)."""
-    commands = InboundCommands(store)
     seeds = []
     for number in range(8):  # half of all event ids hashed to a seed above 2**31 - 1
         message = regenerate(session_id, f"feedback-regenerate-{number}")
-        assert commands.feedback(message, export_bible=None).new
+        assert handlers.feedback(store.unit_of_work(), message, export_bible=None).new
         outcome = outcome_for(store, session_id, Stage.CONCEPT)
-        record = store.record_outcome(outcome, concept_artifact(), run_id="r", summary="s")
+        record = handlers.record_outcome(
+            store.unit_of_work(), outcome, concept_artifact(), run_id="r", summary="s"
+        )
         seeds.append(record.seed)
     assert len(set(seeds)) == 8
     assert store.current_approved(session_id, Stage.CONCEPT).seed == seeds[-1]  # type: ignore[union-attr]
@@ -157,9 +171,13 @@ def test_times_read_back_are_utc_whatever_the_connection_time_zone(postgres_url)
     tokyo_url = postgres_url + "?options=-c%20TimeZone%3DAsia/Tokyo"
     try:
         store = GenesisStore(tokyo_url)
-        store.create_session("s-tokyo", SessionSpec(premise="p"), correlation_id="c")
+        handlers.create_session(
+            store.unit_of_work(), "s-tokyo", SessionSpec(premise="p"), correlation_id="c"
+        )
         outcome = outcome_for(store, "s-tokyo", Stage.CONCEPT, quality=False)
-        record = store.record_outcome(outcome, concept_artifact(), run_id="r", summary="s")
+        record = handlers.record_outcome(
+            store.unit_of_work(), outcome, concept_artifact(), run_id="r", summary="s"
+        )
         with store.read() as r:
             [request] = r.revisions.pending_for("s-tokyo", Stage.CONCEPT)
         times = [store.session("s-tokyo").created_at, record.created_at, request.created_at]

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.service import handlers
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.maintenance import Maintenance, PassedStage
 from genesis_pipeline.store.repositories import utcnow
@@ -101,14 +102,18 @@ def test_delete_sent_outbox_works_through_the_backlog_in_batches(db):
 
 def pass_concept(db: GenesisStore, session_id: str, *, consistency: bool = True) -> None:
     outcome = outcome_for(db, session_id, Stage.CONCEPT, consistency=consistency)
-    db.record_outcome(outcome, concept_artifact(), run_id="r", summary="concept")
+    handlers.record_outcome(
+        db.unit_of_work(), outcome, concept_artifact(), run_id="r", summary="concept"
+    )
 
 
 def test_newest_passed_to_review_finds_outdated_prompts_of_sessions_it_may_touch(db):
     spec = SessionSpec(premise="A lighthouse keeper finds a map", max_attempts=5)
     for session_id in ("s-old", "s-revising", "s-paused", "s-low"):
-        db.create_session(session_id, spec, correlation_id="c")
-    db.create_session("s-high", spec.model_copy(update={"priority": 5}), correlation_id="c")
+        handlers.create_session(db.unit_of_work(), session_id, spec, correlation_id="c")
+    handlers.create_session(
+        db.unit_of_work(), "s-high", spec.model_copy(update={"priority": 5}), correlation_id="c"
+    )
     for session_id in ("s-old", "s-revising", "s-paused", "s-high", "s-low"):
         pass_concept(db, session_id)  # prompt "t-v1"
     pass_concept(db, "s-old")  # v2 passed; its newest passed version is the one judged
@@ -130,7 +135,7 @@ def test_newest_passed_to_review_finds_outdated_prompts_of_sessions_it_may_touch
 def test_completed_sessions_come_in_id_pages(db):
     spec = SessionSpec(premise="A premise")
     for session_id in ("c-3", "c-1", "a-2", "c-2"):
-        db.create_session(session_id, spec, correlation_id="c")
+        handlers.create_session(db.unit_of_work(), session_id, spec, correlation_id="c")
     with db.unit_of_work() as uow:
         for session_id in ("c-3", "c-1", "c-2"):
             uow.sessions.set_status(session_id, SessionStatus.COMPLETED)

@@ -6,6 +6,8 @@ payload against its event type's model: no missing or mistyped field, and no fie
 does not name.
 """
 
+from types import SimpleNamespace
+
 from pydantic import BaseModel
 
 from genesis_pipeline.domain.events import Envelope, EventType, new_event
@@ -21,10 +23,10 @@ from genesis_pipeline.domain.outbound import OUTBOUND_PAYLOADS
 from genesis_pipeline.domain.outcome import decide
 from genesis_pipeline.domain.session import ReviewMode, SessionSpec
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.service import handlers
+from genesis_pipeline.service.handlers import outcome_events
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline.store.inbound import InboundCommands
 from genesis_pipeline.store.maintenance import AuditedVersion, AuditSubject, Maintenance
-from genesis_pipeline.store.stage_facts import outcome_events
 from genesis_pipeline_tests.store.conftest import concept_artifact, outcome_for, verdicts
 
 # A model's draft, its judge's call, and an offline draft (which reports no finish_reason).
@@ -52,7 +54,9 @@ def outbox(store: GenesisStore, *session_ids: str) -> list[Envelope]:
 
 def passed_concept(store: GenesisStore, session_id: str) -> int:
     outcome = outcome_for(store, session_id, Stage.CONCEPT).model_copy(update={"calls": CALLS})
-    return store.record_outcome(outcome, concept_artifact(), run_id="r1", summary="s").id
+    return handlers.record_outcome(
+        store.unit_of_work(), outcome, concept_artifact(), run_id="r1", summary="s"
+    ).id
 
 
 def stalled_concept(store: GenesisStore, session_id: str) -> None:
@@ -67,15 +71,20 @@ def stalled_concept(store: GenesisStore, session_id: str) -> None:
             stalled=f"attempt {attempt + 1} repeated the findings of attempt {attempt}",
         )
         outcome = outcome.model_copy(update={"decision": decision})
-        store.record_outcome(outcome, concept_artifact(), run_id="r2", summary="s")
+        handlers.record_outcome(
+            store.unit_of_work(), outcome, concept_artifact(), run_id="r2", summary="s"
+        )
 
 
 def failing_concept(store: GenesisStore, session_id: str) -> None:
     """Every allowed attempt failing its gate, then an error that retries did not fix."""
     for _ in range(2):  # max_attempts=2
         outcome = outcome_for(store, session_id, Stage.CONCEPT, quality=False)
-        store.record_outcome(outcome, concept_artifact(), run_id="r3", summary="s")
-    store.record_stage_failure(
+        handlers.record_outcome(
+            store.unit_of_work(), outcome, concept_artifact(), run_id="r3", summary="s"
+        )
+    handlers.record_stage_failure(
+        store.unit_of_work(),
         session_id,
         Stage.STORY,
         error_class="Failure",
@@ -85,26 +94,39 @@ def failing_concept(store: GenesisStore, session_id: str) -> None:
 
 
 def writer_requests(store: GenesisStore, session_id: str) -> None:
-    commands = InboundCommands(store)
     modify = FeedbackSubmitted(stage=Stage.STORY, action=FeedbackAction.MODIFY, instructions="x")
-    commands.feedback(inbound(EventType.FEEDBACK_SUBMITTED, session_id, modify), export_bible=None)
-    character = CharacterRequested(role="rival", description="A smuggler")
-    commands.feedback(
-        inbound(EventType.CHARACTER_REQUESTED, session_id, character), export_bible=None
+    handlers.feedback(
+        store.unit_of_work(),
+        inbound(EventType.FEEDBACK_SUBMITTED, session_id, modify),
+        export_bible=None,
     )
-    commands.pause(inbound(EventType.SESSION_PAUSE_REQUESTED, session_id, LifecycleReason()))
-    commands.resume(inbound(EventType.SESSION_RESUME_REQUESTED, session_id, ResumeRequested()))
+    character = CharacterRequested(role="rival", description="A smuggler")
+    handlers.feedback(
+        store.unit_of_work(),
+        inbound(EventType.CHARACTER_REQUESTED, session_id, character),
+        export_bible=None,
+    )
+    handlers.pause(
+        store.unit_of_work(),
+        inbound(EventType.SESSION_PAUSE_REQUESTED, session_id, LifecycleReason()),
+    )
+    handlers.resume(
+        store.unit_of_work(),
+        inbound(EventType.SESSION_RESUME_REQUESTED, session_id, ResumeRequested()),
+    )
     cancel = LifecycleReason(reason="the writer changed their mind")
-    commands.cancel(inbound(EventType.SESSION_CANCEL_REQUESTED, session_id, cancel))
+    handlers.cancel(
+        store.unit_of_work(), inbound(EventType.SESSION_CANCEL_REQUESTED, session_id, cancel)
+    )
 
 
 def writer_accepts(store: GenesisStore) -> str:
     spec = SessionSpec(premise="A lighthouse keeper finds a map", review_mode=ReviewMode.HUMAN)
-    store.create_session("human-01", spec, correlation_id="corr-2")
+    handlers.create_session(store.unit_of_work(), "human-01", spec, correlation_id="corr-2")
     passed_concept(store, "human-01")
     accept = FeedbackSubmitted(stage=Stage.CONCEPT, action=FeedbackAction.ACCEPT)
     message = inbound(EventType.FEEDBACK_SUBMITTED, "human-01", accept)
-    InboundCommands(store).feedback(message, export_bible=None)
+    handlers.feedback(store.unit_of_work(), message, export_bible=None)
     return "human-01"
 
 
@@ -127,17 +149,23 @@ def audit_regression(store: GenesisStore, session_id: str, version_id: int) -> N
 
 def completed_bible(store: GenesisStore, session_id: str) -> list[Envelope]:
     """`session.completed` needs a whole exported session in the store; its payload is built by
-    the same pure function either way."""
+    the same function either way, here into an outbox that only collects."""
     outcome = outcome_for(store, session_id, Stage.CONCEPT).model_copy(
         update={"stage": Stage.STORY_BIBLE}
     )
     with store.read() as r:
         session = r.sessions.get(session_id)
     assert session is not None
-    facts = outcome_events(
-        outcome, session, version_id=99, run_id="r9", summary="s", bible_location="file:///b.json"
-    )
-    return [event for _, event in facts]
+    collected: list[Envelope] = []
+
+    class Collecting:
+        def add(self, envelope: Envelope, *, fact_key: str) -> bool:
+            collected.append(envelope)
+            return True
+
+    uow = SimpleNamespace(outbox=Collecting())
+    outcome_events(uow, outcome, session, 99, "r9", "s", "file:///b.json")  # type: ignore[arg-type]
+    return collected
 
 
 def test_every_outbound_payload_fits_its_model(store: GenesisStore, session_id: str) -> None:
@@ -146,7 +174,7 @@ def test_every_outbound_payload_fits_its_model(store: GenesisStore, session_id: 
     writer_requests(store, session_id)
     for failing, attempts in (("stalled-01", 3), ("failing-01", 2)):
         spec = SessionSpec(premise="A map", max_attempts=attempts)
-        store.create_session(failing, spec, correlation_id="corr-3")
+        handlers.create_session(store.unit_of_work(), failing, spec, correlation_id="corr-3")
     stalled_concept(store, "stalled-01")
     failing_concept(store, "failing-01")
     human = writer_accepts(store)

@@ -24,11 +24,12 @@ from genesis_pipeline.domain.artifacts import Artifact
 from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.domain.inbound import Inbound, Rejected, RejectReason
 from genesis_pipeline.domain.outcome import StageOutcome
+from genesis_pipeline.domain.records import VersionRecord
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.store.genesis_store import ConcurrentVersionError, GenesisStore
-from genesis_pipeline.store.inbound import Applied, InboundCommands
-from genesis_pipeline.store.records import VersionRecord
+from genesis_pipeline.service import handlers
+from genesis_pipeline.service.handlers import Applied, ConcurrentVersionError
+from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.tables import artifact_versions, inbox, outbox, sessions
 from genesis_pipeline_tests.store.conftest import (
     PASSED_EVENTS,
@@ -143,7 +144,9 @@ def test_runs_racing_on_one_attempt_store_one_version_with_one_event_per_fact(
 ) -> None:
     for _ in range(earlier_attempts):
         earlier = outcome_for(store, session_id, Stage.CONCEPT, **gates)
-        store.record_outcome(earlier, concept_artifact(), run_id="earlier", summary="s")
+        handlers.record_outcome(
+            store.unit_of_work(), earlier, concept_artifact(), run_id="earlier", summary="s"
+        )
     before = len(event_types(store, session_id))
     outcome = outcome_for(store, session_id, Stage.CONCEPT, **gates)
     artifact = concept_artifact()
@@ -151,7 +154,9 @@ def test_runs_racing_on_one_attempt_store_one_version_with_one_event_per_fact(
 
     results = race(
         writers(store),
-        lambda s, i: s.record_outcome(outcome, artifact, run_id=run_ids[i], summary="s"),
+        lambda s, i: handlers.record_outcome(
+            s.unit_of_work(), outcome, artifact, run_id=run_ids[i], summary="s"
+        ),
     )
 
     assert all(isinstance(r, VersionRecord) for r in results), results
@@ -176,8 +181,12 @@ def test_attempts_from_different_bases_racing_for_one_version_number_get_one_eac
 
     first_round = race(
         writers(store),
-        lambda s, i: s.record_outcome(
-            own_basis(brief_outcome, i), concept_artifact(f"Run {i}"), run_id=f"r{i}", summary="s"
+        lambda s, i: handlers.record_outcome(
+            s.unit_of_work(),
+            own_basis(brief_outcome, i),
+            concept_artifact(f"Run {i}"),
+            run_id=f"r{i}",
+            summary="s",
         ),
     )
     winners = [r for r in first_round if isinstance(r, VersionRecord)]
@@ -189,8 +198,12 @@ def test_attempts_from_different_bases_racing_for_one_version_number_get_one_eac
         for _ in range(WRITERS):
             outcome = own_basis(outcome_for(s, session_id, Stage.CONCEPT), refused[index])
             try:
-                return s.record_outcome(
-                    outcome, concept_artifact(), run_id=f"r{refused[index]}", summary="s"
+                return handlers.record_outcome(
+                    s.unit_of_work(),
+                    outcome,
+                    concept_artifact(),
+                    run_id=f"r{refused[index]}",
+                    summary="s",
                 )
             except ConcurrentVersionError:
                 continue
@@ -218,7 +231,9 @@ def test_the_same_session_created_at_once_is_created_once(store: GenesisStore) -
 
     results = race(
         writers(store),
-        lambda s, i: s.create_session("s-race", spec, correlation_id=f"corr-{i}"),
+        lambda s, i: handlers.create_session(
+            s.unit_of_work(), "s-race", spec, correlation_id=f"corr-{i}"
+        ),
     )
 
     assert sorted(results) == [False] * (WRITERS - 1) + [True]
@@ -245,7 +260,7 @@ def test_one_session_request_delivered_to_several_consumers_at_once_takes_effect
 ) -> None:
     message = session_requested("s-redelivered", SessionSpec(premise="p"), correlation_id="c")
 
-    results = race(writers(store), lambda s, i: InboundCommands(s).request_session(message))
+    results = race(writers(store), lambda s, i: handlers.request_session(s.unit_of_work(), message))
 
     assert all(isinstance(r, Applied) for r in results), results
     assert sorted(r.new for r in results) == [False] * (WRITERS - 1) + [True]
@@ -262,7 +277,9 @@ def test_different_requests_for_one_session_at_once_create_it_once_and_reject_th
         session_requested("s-contested", spec, correlation_id=f"c-{i}") for i in range(WRITERS)
     ]
 
-    results = race(writers(store), lambda s, i: InboundCommands(s).request_session(messages[i]))
+    results = race(
+        writers(store), lambda s, i: handlers.request_session(s.unit_of_work(), messages[i])
+    )
 
     created = [r for r in results if isinstance(r, Applied)]
     rejected = [r for r in results if isinstance(r, Rejected)]
@@ -293,7 +310,9 @@ def _record_in_process(
     store.session(outcome.session_id)  # connect before the race, not inside it
     start.wait(timeout=60)
     try:
-        record = store.record_outcome(outcome, artifact, run_id=f"process-{index}", summary="s")
+        record = handlers.record_outcome(
+            store.unit_of_work(), outcome, artifact, run_id=f"process-{index}", summary="s"
+        )
         results.put((index, record.id, None))
     except Exception as error:
         results.put((index, None, repr(error)))

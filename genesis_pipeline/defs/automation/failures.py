@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.service import handlers
 from genesis_pipeline.store.genesis_store import GenesisStore
 
 GATE_FAILURE = "DagsterAssetCheckFailedError"  # answered by a revision run instead
@@ -49,7 +50,8 @@ def record_failures(
     store: GenesisStore, session_id: str, failures: list[StageFailure], *, run_id: str
 ) -> None:
     for failure in failures:
-        store.record_stage_failure(
+        handlers.record_stage_failure(
+            store.unit_of_work(),
             session_id,
             failure.stage,
             error_class=failure.error_class,

@@ -1,4 +1,4 @@
-"""One handler per inbound event type (CONTRACT §4), looked up in a table.
+"""One handler per inbound event type (docs/CONTRACT.md §4), looked up in a table.
 
 A handler applies its event to the genesis store (idempotently, through the inbox) and adds the
 Dagster effects the event asks for to `Effects`; the sensor carries them out. Effects are
@@ -17,12 +17,12 @@ from genesis_pipeline.defs.automation.sensors import stages_left
 from genesis_pipeline.defs.checks import writer_approval
 from genesis_pipeline.domain.events import EventType
 from genesis_pipeline.domain.inbound import FeedbackSubmitted, Inbound
+from genesis_pipeline.domain.records import SessionRecord
 from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage, stage_and_downstream
+from genesis_pipeline.service import handlers
+from genesis_pipeline.service.handlers import WRITER, BibleExport
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline.store.inbound import WRITER, InboundCommands
-from genesis_pipeline.store.records import SessionRecord
-from genesis_pipeline.store.session_facts import BibleExport
 
 
 @dataclass
@@ -41,10 +41,6 @@ class HandlerContext:
     store: GenesisStore
     export_bible: BibleExport | None = None
 
-    @property
-    def commands(self) -> InboundCommands:
-        return InboundCommands(self.store)
-
 
 Handler = Callable[[Inbound, HandlerContext, Effects], None]
 
@@ -61,7 +57,7 @@ def run_request(
 
 
 def on_session_requested(message: Inbound, ctx: HandlerContext, effects: Effects) -> None:
-    applied = ctx.commands.request_session(message)
+    applied = handlers.request_session(ctx.store.unit_of_work(), message)
     assert applied.session is not None
     effects.new_partitions.append(message.session_id)
     effects.run_requests.append(
@@ -70,17 +66,17 @@ def on_session_requested(message: Inbound, ctx: HandlerContext, effects: Effects
 
 
 def on_pause_requested(message: Inbound, ctx: HandlerContext, effects: Effects) -> None:
-    ctx.commands.pause(message)
+    handlers.pause(ctx.store.unit_of_work(), message)
     effects.stop_runs.setdefault(message.session_id, False)
 
 
 def on_cancel_requested(message: Inbound, ctx: HandlerContext, effects: Effects) -> None:
-    ctx.commands.cancel(message)
+    handlers.cancel(ctx.store.unit_of_work(), message)
     effects.stop_runs[message.session_id] = True
 
 
 def on_resume_requested(message: Inbound, ctx: HandlerContext, effects: Effects) -> None:
-    applied = ctx.commands.resume(message)
+    applied = handlers.resume(ctx.store.unit_of_work(), message)
     session = applied.session
     if session is None or session.status is not SessionStatus.ACTIVE:
         return
@@ -96,7 +92,7 @@ def on_resume_requested(message: Inbound, ctx: HandlerContext, effects: Effects)
 
 
 def on_feedback(message: Inbound, ctx: HandlerContext, effects: Effects) -> None:
-    applied = ctx.commands.feedback(message, export_bible=ctx.export_bible)
+    applied = handlers.feedback(ctx.store.unit_of_work(), message, export_bible=ctx.export_bible)
     if not isinstance(message.payload, FeedbackSubmitted) or applied.approved is None:
         effects.revised_sessions.add(message.session_id)
         return

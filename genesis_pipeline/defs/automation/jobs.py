@@ -1,4 +1,4 @@
-"""Jobs operators rely on (CONTRACT §8)."""
+"""Jobs operators rely on (docs/CONTRACT.md §8)."""
 
 from collections.abc import Iterable, Mapping
 

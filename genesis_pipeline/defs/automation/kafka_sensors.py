@@ -1,4 +1,4 @@
-"""`genesis_commands_sensor` and `genesis_feedback_sensor`: Kafka in (CONTRACT §4, §8).
+"""`genesis_commands_sensor` and `genesis_feedback_sensor`: Kafka in (docs/CONTRACT.md §4, §8).
 
 Each tick reads a bounded batch from the offsets in its cursor (manual assignment, no consumer
 group), applies every message through the handler table, sends what it rejects to the DLQ, and

@@ -1,4 +1,5 @@
-"""`genesis_outbox_relay_sensor`: the outbox to `genesis.events` from the daemon (CONTRACT §8).
+"""`genesis_outbox_relay_sensor`: the outbox to `genesis.events` from the daemon
+(docs/CONTRACT.md §8).
 
 The `genesis relay` process does the same job; both can run at once (the store keeps them
 from publishing the same rows or reordering a session).

@@ -3,9 +3,9 @@
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from genesis_pipeline.domain.records import RevisionRequestRecord, SessionRecord, VersionRecord
 from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.domain.stages import STAGE_INPUTS, STAGE_ORDER, Stage, stage_and_downstream
-from genesis_pipeline.store.records import RevisionRequestRecord, SessionRecord, VersionRecord
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """What every stage asset does: brief → prompt → generate → gates → one output + check results.
 
-Pure in the sense of ARCHITECTURE principle 1: it reads its brief, calls the generator and
+Pure in the sense of docs/ARCHITECTURE.md principle 1: it reads its brief, calls the generator and
 returns values. Storing the version, the verdicts and their events is the IO manager's job.
 """
 
@@ -21,6 +21,7 @@ from genesis_pipeline.defs.stages.prompting import StagePrompt
 from genesis_pipeline.domain.artifacts import GENERATED_MODELS, Artifact, StoryBible
 from genesis_pipeline.domain.markdown import render_artifact_markdown
 from genesis_pipeline.domain.outcome import NextStep, StageOutcome, decide, no_progress
+from genesis_pipeline.domain.records import StageBrief
 from genesis_pipeline.domain.session import ReviewMode, SessionStatus
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.domain.verdicts import GateVerdict
@@ -34,7 +35,6 @@ from genesis_pipeline.generation.port import (
     Judged,
     StageRequest,
 )
-from genesis_pipeline.store.records import StageBrief
 
 # Transient generator faults (timeouts, 429, 5xx) are retried by Dagster with backoff and
 # jitter; permanent ones raise Failure(allow_retries=False) and are not.

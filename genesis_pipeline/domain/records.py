@@ -1,4 +1,5 @@
-"""Read models of the genesis store."""
+"""What the genesis store holds, as plain values: sessions, artifact versions, gate results,
+revision requests, and the views the stages and `genesis status` read."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
