@@ -52,16 +52,15 @@ import dagster as dg
 import yaml
 from dagster._core.scheduler.instigation import InstigatorTick, InstigatorType
 
-from genesis_pipeline.defs.automation.revision_planner import REVISION_KEY_TAG
 from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.messaging.codec import encode
 from genesis_pipeline.messaging.kafka import KafkaConfig, OutMessage
 from genesis_pipeline.messaging.local_broker import LocalBroker
 from genesis_pipeline.messaging.topics import Topic
+from genesis_pipeline.service.planner import REVISION_KEY_TAG, SESSION_TAG
 
 REPO = Path(__file__).resolve().parent.parent
 GOAL_P95_S = 2.0
-SESSION_TAG = "genesis/session"
 TICK_TAG = "dagster/tick"  # the id of the sensor tick that created the run
 TOPIC_PREFIX = "bench."
 PREMISE = "A lighthouse keeper on a drowned coast must decode the signals of a ghost fleet"

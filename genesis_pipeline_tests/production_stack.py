@@ -29,12 +29,12 @@ from genesis_pipeline.domain.events import Envelope
 from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.messaging.kafka import KafkaConfig, OutMessage
 from genesis_pipeline.messaging.topics import Topic
+from genesis_pipeline.service.planner import PARTITION_TAG, SESSION_TAG
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline_tests.kafka_reading import published_events
 from genesis_pipeline_tests.postgres import scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
-SESSION_TAG = "genesis/session"
 COMPUTE_LOG_BUCKET = "genesis-compute-logs"
 BIBLE_BUCKET = "genesis-bibles"
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
@@ -181,7 +181,7 @@ def overlapping_runs(records: Iterable[dg.RunRecord]) -> list[tuple[str, str, st
     by_session: dict[str, list[tuple[float, float, str]]] = {}
     for record in records:
         run = record.dagster_run
-        session = run.tags.get(SESSION_TAG) or run.tags.get("dagster/partition")
+        session = run.tags.get(SESSION_TAG) or run.tags.get(PARTITION_TAG)
         if session is None or record.start_time is None:
             continue
         end = record.end_time if record.end_time is not None else time.time()

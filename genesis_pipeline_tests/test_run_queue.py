@@ -23,7 +23,7 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
     QueuedRunCoordinatorDaemon,
 )
 
-from genesis_pipeline.defs.automation.revision_planner import session_tags
+from genesis_pipeline.service.planner import session_tags
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = {

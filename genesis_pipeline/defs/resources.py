@@ -11,7 +11,7 @@ from genesis_pipeline.defs.checks import GateSettings
 from genesis_pipeline.domain.artifacts import Artifact
 from genesis_pipeline.domain.bible import BibleDocument
 from genesis_pipeline.domain.markdown import render_artifact_markdown
-from genesis_pipeline.domain.outcome import StageOutcome
+from genesis_pipeline.domain.outcome import StageResult
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.generation.port import Generation, Generator, Judged, StageRequest
 from genesis_pipeline.messaging.kafka import KafkaConfig
@@ -184,32 +184,28 @@ class BibleExporter(dg.ConfigurableResource):
         return write_bible(document, uri, s3=self.s3)
 
 
-OUTCOME_METADATA_KEY = "genesis/outcome"
-
-
 class GenesisIOManager(dg.ConfigurableIOManager):
-    """Stores every stage materialization as a new artifact version, with its events and verdicts,
-    in one transaction; gives downstream stages the current *passed* version of their inputs."""
+    """Stores every stage materialization (the step's `StageResult`) as a new artifact version,
+    with its verdicts and events, through the service's `record_outcome`; gives downstream
+    stages the current *approved* version of their inputs."""
 
     genesis_store: GenesisStoreResource
     exporter: BibleExporter
 
-    def handle_output(self, context: dg.OutputContext, obj: Artifact) -> None:
-        entry = context.output_metadata.get(OUTCOME_METADATA_KEY)
-        if entry is None:
+    def handle_output(self, context: dg.OutputContext, obj: StageResult) -> None:
+        if not isinstance(obj, StageResult):
             raise dg.Failure(
-                f"{context.asset_key.to_user_string()} produced no '{OUTCOME_METADATA_KEY}' "
-                "metadata; only genesis stage assets can use this IO manager",
+                f"{context.asset_key.to_user_string()} produced a {type(obj).__name__}; only "
+                "genesis stage assets (whose output is a StageResult) can use this IO manager",
                 allow_retries=False,
             )
-        data: Any = getattr(entry, "data", entry)
-        outcome = StageOutcome.model_validate(data)
+        outcome, artifact = obj.outcome, obj.artifact
         record = handlers.record_outcome(
             self.genesis_store.store.unit_of_work(),
             outcome,
-            obj,
+            artifact,
             run_id=context.run_id,
-            summary=_summary(outcome.stage, obj),
+            summary=_summary(outcome.stage, artifact),
             export_bible=self.exporter.write_bible,
         )
         context.add_output_metadata({"stored_version": record.version, "status": record.status})

@@ -1,5 +1,6 @@
-"""Running one whole session in this process: the first run, then the revision runs that the
-same planner as `genesis_revision_sensor` asks for, until nothing is pending."""
+"""Running one whole session in this process: the runs the planner (`service.planner`, as for
+the sensors) asks for after the request, each revision and each of the writer's answers, until
+it asks for nothing more."""
 
 import uuid
 from collections.abc import Callable, Mapping
@@ -9,21 +10,24 @@ from typing import Any
 import dagster as dg
 
 from genesis_pipeline.defs.automation.failures import record_failures, stage_failures
-from genesis_pipeline.defs.automation.revision_planner import (
-    RevisionRun,
-    plan_revision_runs,
-    session_tags,
-)
 from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
 from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS
 from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.domain.inbound import FeedbackAction, FeedbackSubmitted, Inbound
 from genesis_pipeline.domain.records import SessionRecord, VersionRecord
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
-from genesis_pipeline.domain.stages import STAGE_ORDER, stage_and_downstream
+from genesis_pipeline.domain.stages import STAGE_ORDER
 from genesis_pipeline.service import handlers
 from genesis_pipeline.service.handlers import BibleExport
-from genesis_pipeline.store.genesis_store import GenesisStore
+from genesis_pipeline.service.planner import (
+    Accepted,
+    PlannedRun,
+    Requested,
+    Revisions,
+    Trigger,
+    next_runs,
+)
+from genesis_pipeline.store.genesis_store import GenesisStore, session_state
 from genesis_pipeline.store.unit_of_work import UnitOfWork
 
 
@@ -59,7 +63,7 @@ def _apply_review(
     version: VersionRecord,
     feedback: FeedbackSubmitted,
     export_bible: BibleExport,
-) -> list[RevisionRun]:
+) -> list[PlannedRun]:
     """Apply the writer's answer as the feedback sensor would, and plan the next run."""
     event = new_event(
         EventType.FEEDBACK_SUBMITTED,
@@ -69,16 +73,19 @@ def _apply_review(
     )
     message = Inbound(envelope=event, event_type=EventType.FEEDBACK_SUBMITTED, payload=feedback)
     handlers.feedback(store.unit_of_work(), message, export_bible=export_bible)
-    if feedback.action is FeedbackAction.ACCEPT:
-        downstream = stage_and_downstream(version.stage)[1:]
-        return (
-            [RevisionRun(session.session_id, downstream, (0,), session.spec.priority)]
-            if (downstream)
-            else []
-        )
+    accepted = feedback.action is FeedbackAction.ACCEPT
+    return _next(
+        store,
+        session.session_id,
+        Accepted(event.event_id, version.stage) if accepted else Revisions(),
+    )
+
+
+def _next(store: GenesisStore, session_id: str, trigger: Trigger) -> list[PlannedRun]:
     with store.read() as r:
-        pending = r.revisions.pending_for_session(session.session_id)
-    return plan_revision_runs(pending, {session.session_id: session})
+        state = session_state(r, session_id)
+    assert state is not None
+    return next_runs(state, trigger)
 
 
 def run_session(
@@ -103,7 +110,7 @@ def run_session(
         raise SessionExistsError(f"session {session_id!r} already exists")
     instance.add_dynamic_partitions(GENESIS_SESSION_PARTITIONS, [session_id])
     result = SessionRun(session_id=session_id, status=SessionStatus.ACTIVE)
-    planned = [RevisionRun(session_id, STAGE_ORDER, (0,), spec.priority)]
+    planned = _next(store, session_id, Requested(f"run:{session_id}"))
     # Each revision run answers at least one request and attempts are bounded per stage,
     # so this ends; the cap only guards against a bug looping forever.
     # A reviewing writer adds runs of their own (an accept or a change per stage).
@@ -118,7 +125,7 @@ def run_session(
             partition_key=session_id,
             instance=instance,
             resources=resources,
-            tags=session_tags(session_id, spec.priority),
+            tags=run.tags,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
@@ -128,20 +135,19 @@ def run_session(
             record_failures(store, session_id, failures, run_id=outcome.run_id)
             break
         with store.read() as r:
-            pending = r.revisions.pending_for_session(session_id)
-            session = r.sessions.get(session_id)
-            waiting = _awaiting_approval(r, session_id) if review and not pending else None
-        assert session is not None
-        planned = plan_revision_runs(pending, {session_id: session})
+            state = session_state(r, session_id)
+            assert state is not None
+            waiting = _awaiting_approval(r, session_id) if review and not state.pending else None
+        planned = next_runs(state, Revisions())
         if waiting is not None and review is not None:
             exporter = resources["exporter"].write_bible
-            planned = _apply_review(store, session, waiting, review(waiting), exporter)
+            planned = _apply_review(store, state.session, waiting, review(waiting), exporter)
 
     with store.read() as r:
-        session = r.sessions.get(session_id)
+        final = r.sessions.get(session_id)
         events = r.outbox.for_session(session_id)
-    assert session is not None
-    result.status = session.status
+    assert final is not None
+    result.status = final.status
     completed = [e for e in events if e.event_type == EventType.SESSION_COMPLETED]
     if completed:
         result.bible_location = str(completed[-1].payload.get("bible_location"))

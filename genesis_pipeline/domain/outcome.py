@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from genesis_pipeline.domain.artifacts import Artifact
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.domain.verdicts import Finding, GateVerdict
 
@@ -74,6 +75,15 @@ class StageOutcome(BaseModel):
     @property
     def quality_score(self) -> float | None:
         return next((v.score for v in self.verdicts if v.gate == "quality"), None)
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """What a stage step hands on as its output value: the draft and its outcome, which the IO
+    manager stores together (`service.handlers.record_outcome`)."""
+
+    artifact: Artifact
+    outcome: StageOutcome
 
 
 @dataclass(frozen=True)

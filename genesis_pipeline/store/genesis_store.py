@@ -19,6 +19,7 @@ from genesis_pipeline.domain.stages import STAGE_INPUTS, STAGE_ORDER, Stage
 from genesis_pipeline.domain.verdicts import Finding, GateName
 from genesis_pipeline.gates.text import artifact_text
 from genesis_pipeline.service.handlers import UnknownSessionError, bible_document
+from genesis_pipeline.service.planner import SessionState
 from genesis_pipeline.store.engine import shared_engine
 from genesis_pipeline.store.unit_of_work import UnitOfWork
 
@@ -130,6 +131,19 @@ class GenesisStore:
                     )
                 )
         return rows
+
+
+def session_state(r: UnitOfWork, session_id: str) -> SessionState | None:
+    """The session as the planner sees it (`service.planner`), read in `r`."""
+    session = r.sessions.get(session_id)
+    if session is None:
+        return None
+    return SessionState(
+        session=session,
+        pending=tuple(r.revisions.pending_for_session(session_id)),
+        passed={s: r.artifacts.current_passed(session_id, s) for s in STAGE_ORDER},
+        approved={s: r.artifacts.current_approved(session_id, s) for s in STAGE_ORDER},
+    )
 
 
 def _previous_attempt(latest: VersionRecord, gates: list[GateRecord]) -> PreviousAttempt:

@@ -4,10 +4,11 @@ import dagster as dg
 import pytest
 
 from genesis_pipeline.defs.automation.failures import StageFailure
-from genesis_pipeline.defs.automation.sensors import TRANSIENT_RETRY_TAG, transient_retry
+from genesis_pipeline.defs.automation.sensors import transient_retry
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
 from genesis_pipeline.service import handlers
+from genesis_pipeline.service.planner import TRANSIENT_RETRY_TAG
 from genesis_pipeline.store.genesis_store import GenesisStore
 
 FAILED_RUN = dg.DagsterRun(job_name="genesis_session_job", run_id="run-1")

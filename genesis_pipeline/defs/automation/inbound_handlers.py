@@ -11,18 +11,14 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from genesis_pipeline.defs.automation.jobs import stages_run
-from genesis_pipeline.defs.automation.revision_planner import session_tags
-from genesis_pipeline.defs.automation.sensors import stages_left
+from genesis_pipeline.defs.automation.jobs import planned_run
 from genesis_pipeline.defs.checks import writer_approval
 from genesis_pipeline.domain.events import EventType
 from genesis_pipeline.domain.inbound import FeedbackSubmitted, Inbound
-from genesis_pipeline.domain.records import SessionRecord
-from genesis_pipeline.domain.session import SessionStatus
-from genesis_pipeline.domain.stages import STAGE_ORDER, Stage, stage_and_downstream
 from genesis_pipeline.service import handlers
 from genesis_pipeline.service.handlers import WRITER, BibleExport
-from genesis_pipeline.store.genesis_store import GenesisStore
+from genesis_pipeline.service.planner import Accepted, Requested, Resumed, Trigger, next_runs
+from genesis_pipeline.store.genesis_store import GenesisStore, session_state
 
 
 @dataclass
@@ -45,24 +41,18 @@ class HandlerContext:
 Handler = Callable[[Inbound, HandlerContext, Effects], None]
 
 
-def run_request(
-    session: SessionRecord, stages: tuple[Stage, ...], *, run_key: str
-) -> dg.RunRequest:
-    return stages_run(
-        session.session_id,
-        stages,
-        run_key=run_key,
-        tags=session_tags(session.session_id, session.spec.priority),
-    )
+def plan(ctx: HandlerContext, effects: Effects, session_id: str, trigger: Trigger) -> None:
+    """Add the runs the planner asks for after `trigger`, from the session's stored state."""
+    with ctx.store.read() as r:
+        state = session_state(r, session_id)
+    if state is not None:
+        effects.run_requests.extend(planned_run(run) for run in next_runs(state, trigger))
 
 
 def on_session_requested(message: Inbound, ctx: HandlerContext, effects: Effects) -> None:
-    applied = handlers.request_session(ctx.store.unit_of_work(), message)
-    assert applied.session is not None
+    handlers.request_session(ctx.store.unit_of_work(), message)
     effects.new_partitions.append(message.session_id)
-    effects.run_requests.append(
-        run_request(applied.session, STAGE_ORDER, run_key=f"session:{message.event_id}")
-    )
+    plan(ctx, effects, message.session_id, Requested(message.event_id))
 
 
 def on_pause_requested(message: Inbound, ctx: HandlerContext, effects: Effects) -> None:
@@ -76,19 +66,9 @@ def on_cancel_requested(message: Inbound, ctx: HandlerContext, effects: Effects)
 
 
 def on_resume_requested(message: Inbound, ctx: HandlerContext, effects: Effects) -> None:
-    applied = handlers.resume(ctx.store.unit_of_work(), message)
-    session = applied.session
-    if session is None or session.status is not SessionStatus.ACTIVE:
-        return
-    with ctx.store.read() as r:
-        if r.revisions.pending_for_session(session.session_id):
-            effects.revised_sessions.add(session.session_id)  # the revision runs carry on
-            return
-        stages = stages_left(r, session.session_id)
-    if stages:
-        effects.run_requests.append(
-            run_request(session, stages, run_key=f"resume:{message.event_id}")
-        )
+    handlers.resume(ctx.store.unit_of_work(), message)
+    effects.revised_sessions.add(message.session_id)  # pending revisions carry on
+    plan(ctx, effects, message.session_id, Resumed(message.event_id))
 
 
 def on_feedback(message: Inbound, ctx: HandlerContext, effects: Effects) -> None:
@@ -108,11 +88,7 @@ def on_feedback(message: Inbound, ctx: HandlerContext, effects: Effects) -> None
                 approved_by=WRITER,
             )
         )
-    downstream = stage_and_downstream(approved.stage)[1:]
-    if downstream and session.status is SessionStatus.ACTIVE:
-        effects.run_requests.append(
-            run_request(session, downstream, run_key=f"accept:{message.event_id}")
-        )
+    plan(ctx, effects, session.session_id, Accepted(message.event_id, approved.stage))
 
 
 COMMAND_HANDLERS: dict[EventType, Handler] = {

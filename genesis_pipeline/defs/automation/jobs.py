@@ -5,6 +5,13 @@ from collections.abc import Iterable, Mapping
 import dagster as dg
 
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.service.planner import PlannedRun
+
+# The run statuses the pipeline asks about: runs not started yet (a pause cancels them), and
+# runs that hold a session (a cancel terminates them; a backfill waits for them).
+QUEUED = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED)
+IN_FLIGHT = (*QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
+HOLDING = (*IN_FLIGHT, dg.DagsterRunStatus.CANCELING)
 
 genesis_session_job = dg.define_asset_job(
     "genesis_session_job",
@@ -23,3 +30,8 @@ def stages_run(
         asset_selection=[dg.AssetKey(stage.value) for stage in stages],
         tags=dict(tags),
     )
+
+
+def planned_run(run: PlannedRun) -> dg.RunRequest:
+    """The run request of a run the planner asked for."""
+    return stages_run(run.session_id, run.stages, run_key=run.run_key, tags=run.tags)

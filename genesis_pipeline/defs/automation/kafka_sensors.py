@@ -19,7 +19,7 @@ from genesis_pipeline.defs.automation.inbound_handlers import (
     Handler,
     HandlerContext,
 )
-from genesis_pipeline.defs.automation.jobs import genesis_session_job
+from genesis_pipeline.defs.automation.jobs import IN_FLIGHT, QUEUED, genesis_session_job
 from genesis_pipeline.defs.automation.sensors import revision_run_requests
 from genesis_pipeline.defs.resources import BibleExporter, GenesisStoreResource, KafkaResource
 from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS, genesis_sessions
@@ -30,11 +30,10 @@ from genesis_pipeline.messaging.cursor import read_offsets, write_offsets
 from genesis_pipeline.messaging.dlq import dead_letter
 from genesis_pipeline.messaging.kafka import KafkaConfig
 from genesis_pipeline.messaging.topics import Topic
+from genesis_pipeline.service.planner import PARTITION_TAG
 from genesis_pipeline.store.genesis_store import GenesisStore
 
 BATCH = 500  # messages per tick: bounded so a tick stays far below the 60 s sensor timeout
-QUEUED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
-IN_FLIGHT = [*QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 
 
 def consume(
@@ -99,9 +98,9 @@ def _new_partitions(
 def _stop_runs(instance: dg.DagsterInstance, sessions: Mapping[str, bool]) -> None:
     """Pause cancels a session's queued runs; cancel also terminates the ones in flight."""
     for session_id, in_flight_too in sessions.items():
-        statuses = IN_FLIGHT if in_flight_too else QUEUED
+        statuses = list(IN_FLIGHT if in_flight_too else QUEUED)
         runs = instance.get_run_records(
-            dg.RunsFilter(tags={"dagster/partition": session_id}, statuses=statuses)
+            dg.RunsFilter(tags={PARTITION_TAG: session_id}, statuses=statuses)
         )
         for record in runs:
             instance.run_coordinator.cancel_run(record.dagster_run.run_id)

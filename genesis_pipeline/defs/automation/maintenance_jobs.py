@@ -9,16 +9,16 @@ from pydantic import Field, ValidationError
 from genesis_pipeline.defs.automation.consistency_audit import consistency_regressions
 from genesis_pipeline.defs.automation.stale_prompts import BACKFILL_PRIORITY
 from genesis_pipeline.defs.resources import GenesisStoreResource
+from genesis_pipeline.service.planner import MAINTENANCE_TAG, PRIORITY_TAG
 from genesis_pipeline.store.maintenance import Maintenance
 from genesis_pipeline.store.repositories import utcnow
 
 AUDIT_PAGE = 200
-MAINTENANCE_TAG = "genesis/maintenance"
 
 
 def _tags(name: str) -> dict[str, str]:
     # Cheap runs, but never ahead of a writer's run in the queue.
-    return {MAINTENANCE_TAG: name, "dagster/priority": str(BACKFILL_PRIORITY)}
+    return {MAINTENANCE_TAG: name, PRIORITY_TAG: str(BACKFILL_PRIORITY)}
 
 
 @dg.op(

@@ -9,15 +9,12 @@ from typing import Any
 
 import dagster as dg
 
-from genesis_pipeline.defs.automation.jobs import genesis_session_job, stages_run
+from genesis_pipeline.defs.automation.jobs import HOLDING, genesis_session_job, stages_run
 from genesis_pipeline.defs.automation.maintenance_jobs import (
     genesis_consistency_audit_job,
     genesis_outbox_retention_job,
 )
-from genesis_pipeline.defs.automation.revision_planner import SESSION_TAG
 from genesis_pipeline.defs.automation.stale_prompts import (
-    BACKFILL_TAG,
-    STALE_KEY_TAG,
     STALE_PROMPT_BACKFILL,
     StaleRun,
     plan_stale_runs,
@@ -25,17 +22,11 @@ from genesis_pipeline.defs.automation.stale_prompts import (
 from genesis_pipeline.defs.resources import GenesisStoreResource
 from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
 from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.service.planner import BACKFILL_TAG, SESSION_TAG, STALE_KEY_TAG
 from genesis_pipeline.settings import GenesisSettings
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.maintenance import Maintenance
 
-IN_FLIGHT = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-    dg.DagsterRunStatus.CANCELING,
-]
 # Sessions looked up in the instance per query: well below SQLite's bind-parameter limit.
 LOOKUP_CHUNK = 100
 
@@ -88,7 +79,7 @@ def stale_prompt_runs(
     """Up to `batch_size` minus the backfill runs still queued or running: sessions with no
     run in flight (it may be regenerating them already) whose refresh was never requested."""
     queued = instance.get_runs_count(
-        dg.RunsFilter(tags={BACKFILL_TAG: STALE_PROMPT_BACKFILL}, statuses=IN_FLIGHT)
+        dg.RunsFilter(tags={BACKFILL_TAG: STALE_PROMPT_BACKFILL}, statuses=HOLDING)
     )
     budget = batch_size - queued
     if budget <= 0:
@@ -99,7 +90,7 @@ def stale_prompt_runs(
     chosen: list[StaleRun] = []
     for start in range(0, len(planned), LOOKUP_CHUNK):
         chunk = planned[start : start + LOOKUP_CHUNK]
-        busy = _tag_values(instance, SESSION_TAG, [run.session_id for run in chunk], IN_FLIGHT)
+        busy = _tag_values(instance, SESSION_TAG, [run.session_id for run in chunk], HOLDING)
         requested = _tag_values(instance, STALE_KEY_TAG, [run.run_key for run in chunk])
         for run in chunk:
             if run.session_id in busy or run.run_key in requested:
@@ -117,7 +108,8 @@ def _tag_values(
     statuses: Sequence[dg.DagsterRunStatus] | None = None,
 ) -> set[str]:
     """Which of `values` a run (in `statuses`, or any) carries as its `key` tag."""
-    runs = instance.get_runs(dg.RunsFilter(tags={key: list(values)}, statuses=statuses))
+    filters = dg.RunsFilter(tags={key: list(values)}, statuses=list(statuses or []) or None)
+    runs = instance.get_runs(filters)
     return {run.tags[key] for run in runs}
 
 

@@ -5,18 +5,18 @@ from collections.abc import Collection
 import dagster as dg
 
 from genesis_pipeline.defs.automation.failures import record_failures, stage_failures
-from genesis_pipeline.defs.automation.jobs import genesis_session_job, stages_run
-from genesis_pipeline.defs.automation.revision_planner import (
-    REVISION_KEY_TAG,
-    plan_revision_runs,
-    session_tags,
-    stages_to_resume,
-)
+from genesis_pipeline.defs.automation.jobs import genesis_session_job, planned_run
 from genesis_pipeline.defs.resources import GenesisStoreResource
-from genesis_pipeline.domain.session import SessionStatus
-from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
-from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline.store.unit_of_work import UnitOfWork
+from genesis_pipeline.service.planner import (
+    PARTITION_TAG,
+    REVISION_KEY_TAG,
+    TRANSIENT_RETRY_TAG,
+    Revisions,
+    TransientRetry,
+    by_priority,
+    next_runs,
+)
+from genesis_pipeline.store.genesis_store import GenesisStore, session_state
 
 REVISION_BATCH = 200
 
@@ -48,27 +48,14 @@ def revision_run_requests(
     with store.read() as r:
         if sessions is None:
             pending = r.revisions.pending(after_id=0, limit=REVISION_BATCH)
-        else:
-            pending = [p for sid in sessions for p in r.revisions.pending_for_session(sid)]
-        records = {sid: r.sessions.get(sid) for sid in {p.session_id for p in pending}}
-        unfinished = {}
-        for sid in records:
-            if stages := stages_left(r, sid):
-                unfinished[sid] = stages[0]
-    known = {k: v for k, v in records.items() if v is not None}
-    planned = plan_revision_runs(pending, known, unfinished)
+            sessions = {request.session_id for request in pending}
+        states = [state for sid in sessions if (state := session_state(r, sid)) is not None]
+    planned = sorted((run for s in states for run in next_runs(s, Revisions())), key=by_priority)
     return [
-        stages_run(run.session_id, run.stages, run_key=run.run_key, tags=run.tags)
+        planned_run(run)
         for run in planned
         if not instance.get_run_ids(dg.RunsFilter(tags={REVISION_KEY_TAG: run.run_key}), limit=1)
     ]
-
-
-def stages_left(r: UnitOfWork, session_id: str) -> tuple[Stage, ...]:
-    """What a session still has to run (see `stages_to_resume`), from the stored versions."""
-    passed = {s: r.artifacts.current_passed(session_id, s) for s in STAGE_ORDER}
-    approved = {s: r.artifacts.current_approved(session_id, s) for s in STAGE_ORDER}
-    return stages_to_resume(passed, approved)
 
 
 genesis_automation_sensor = dg.AutomationConditionSensorDefinition(
@@ -83,7 +70,6 @@ genesis_automation_sensor = dg.AutomationConditionSensorDefinition(
 )
 
 
-TRANSIENT_RETRY_TAG = "genesis/transient_retry"
 MAX_TRANSIENT_RETRIES = 3
 
 
@@ -103,7 +89,7 @@ def genesis_stage_failure_sensor(
     context: dg.RunFailureSensorContext, genesis_store: GenesisStoreResource
 ) -> dg.RunRequest | None:
     run = context.dagster_run
-    session_id = run.tags.get("dagster/partition")
+    session_id = run.tags.get(PARTITION_TAG)
     if session_id is None:
         return None
     failures = stage_failures(event for event in context.get_step_failure_events())
@@ -119,13 +105,6 @@ def transient_retry(
 ) -> dg.RunRequest | None:
     """The stages the failed run left undone, again, unless the session stopped meanwhile."""
     with store.read() as r:
-        session = r.sessions.get(session_id)
-        left = stages_left(r, session_id)
-    if session is None or session.status != SessionStatus.ACTIVE or not left:
-        return None
-    return stages_run(
-        session_id,
-        left,
-        run_key=f"transient-retry:{run.run_id}",
-        tags={**session_tags(session_id, session.spec.priority), TRANSIENT_RETRY_TAG: str(attempt)},
-    )
+        state = session_state(r, session_id)
+    planned = next_runs(state, TransientRetry(run.run_id, attempt)) if state else []
+    return planned_run(planned[0]) if planned else None

@@ -3,14 +3,16 @@
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from genesis_pipeline.defs.automation.revision_planner import session_tags
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage, stage_and_downstream
+from genesis_pipeline.service.planner import (
+    BACKFILL_TAG,
+    STALE_KEY_TAG,
+    STALE_PROMPT_TAG,
+    session_tags,
+)
 from genesis_pipeline.store.maintenance import PassedStage
 
-BACKFILL_TAG = "genesis/backfill"
 STALE_PROMPT_BACKFILL = "stale_prompt"
-# Schedules dedupe a run_key per tick only; this tag is what says "requested before".
-STALE_KEY_TAG = "genesis/stale_key"
 # Below every session's own priority (SessionSpec allows -10…10): a backfill run waits in the
 # queue behind every writer's run, whatever that session's priority.
 BACKFILL_PRIORITY = -11
@@ -41,7 +43,7 @@ class StaleRun:
             **session_tags(self.session_id, BACKFILL_PRIORITY),
             BACKFILL_TAG: STALE_PROMPT_BACKFILL,
             STALE_KEY_TAG: self.run_key,
-            "genesis/stale_prompt": f"{self.stored_prompt_version} -> {self.prompt_version}",
+            STALE_PROMPT_TAG: f"{self.stored_prompt_version} -> {self.prompt_version}",
         }
 
 

@@ -5,12 +5,12 @@ from typing import Any
 
 import dagster as dg
 
-from genesis_pipeline.defs.automation.revision_planner import SESSION_TAG
 from genesis_pipeline.defs.checks import gate_specs
 from genesis_pipeline.defs.stages.partitions import genesis_sessions
 from genesis_pipeline.defs.stages.prompting import StagePrompt
 from genesis_pipeline.defs.stages.runner import GENERATION_RETRY
 from genesis_pipeline.domain.stages import STAGE_INPUTS, Stage
+from genesis_pipeline.service.planner import SESSION_TAG
 
 # Keeps downstream stages fresh after an upstream stage changed outside the sensors' runs (a
 # re-materialization started by hand in the UI, or by this automation itself), once the

@@ -13,14 +13,13 @@ import dagster as dg
 
 from genesis_pipeline.defs.checks import GateSettings, approval_result, check_result
 from genesis_pipeline.defs.resources import (
-    OUTCOME_METADATA_KEY,
     GeneratorResource,
     GenesisStoreResource,
 )
 from genesis_pipeline.defs.stages.prompting import StagePrompt
 from genesis_pipeline.domain.artifacts import GENERATED_MODELS, Artifact, StoryBible
 from genesis_pipeline.domain.markdown import render_artifact_markdown
-from genesis_pipeline.domain.outcome import NextStep, StageOutcome, decide, no_progress
+from genesis_pipeline.domain.outcome import NextStep, StageOutcome, StageResult, decide, no_progress
 from genesis_pipeline.domain.records import StageBrief
 from genesis_pipeline.domain.session import ReviewMode, SessionStatus
 from genesis_pipeline.domain.stages import Stage
@@ -51,7 +50,7 @@ def run_stage(
     genesis_store: GenesisStoreResource,
     generator: GeneratorResource,
     gates: GateSettings,
-) -> Iterator[dg.Output[Artifact] | dg.AssetCheckResult]:
+) -> Iterator[dg.Output[StageResult] | dg.AssetCheckResult]:
     brief = genesis_store.store.brief(context.partition_key, stage)
     if brief.session.status in (SessionStatus.CANCELLED, SessionStatus.PAUSED):
         raise dg.Failure(
@@ -77,7 +76,7 @@ def run_stage(
         # Reporting our own data version is deliberate; Dagster flags the parameter as beta.
         warnings.simplefilter("ignore", dg.BetaWarning)
         output = dg.Output(
-            artifact,
+            StageResult(artifact, outcome),
             data_version=dg.DataVersion(f"v{brief.version}"),
             metadata=_metadata(stage, artifact, outcome, brief),
         )
@@ -228,7 +227,6 @@ def _metadata(
         "built_from": ", ".join(f"{s.value} v{n}" for s, n in outcome.upstream_versions.items())
         or "the premise",
         "preview": dg.MetadataValue.md(render_artifact_markdown(stage, artifact)),
-        OUTCOME_METADATA_KEY: dg.MetadataValue.json(outcome.model_dump(mode="json")),
     }
     if brief.instructions:
         metadata["instructions"] = dg.MetadataValue.md(

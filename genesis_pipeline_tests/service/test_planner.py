@@ -1,9 +1,18 @@
 from datetime import UTC, datetime
 
-from genesis_pipeline.defs.automation.revision_planner import plan_revision_runs, stages_to_resume
 from genesis_pipeline.domain.records import RevisionRequestRecord, SessionRecord, VersionRecord
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import STAGE_INPUTS, STAGE_ORDER, Stage
+from genesis_pipeline.service.planner import (
+    Accepted,
+    Requested,
+    Resumed,
+    Revisions,
+    SessionState,
+    TransientRetry,
+    by_priority,
+    next_runs,
+)
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -19,8 +28,23 @@ def request(request_id: int, session_id: str, stage: Stage) -> RevisionRequestRe
     )
 
 
+def plan_revisions(pending, sessions, unfinished_passed=None):
+    """The revision runs of every session with pending requests, in submission order."""
+    runs = []
+    for session_id, record in sessions.items():
+        mine = tuple(r for r in pending if r.session_id == session_id)
+        passed, approved = unfinished_passed or chain(*[True] * 6)
+        state = SessionState(record, mine, passed, approved)
+        runs += next_runs(state, Revisions())
+    return sorted(runs, key=by_priority)
+
+
+def stages_to_resume(passed, approved):
+    return SessionState(session("s-a"), (), passed, approved).stages_left
+
+
 def test_one_run_per_session_from_the_earliest_stage_asked_for():
-    runs = plan_revision_runs(
+    runs = plan_revisions(
         [request(7, "s-a", Stage.PLOT_OUTLINE), request(9, "s-a", Stage.WORLDVIEW)],
         {"s-a": session("s-a")},
     )
@@ -38,8 +62,8 @@ def test_one_run_per_session_from_the_earliest_stage_asked_for():
 
 def test_a_request_arriving_later_keeps_the_run_key_of_the_oldest_pending_one():
     sessions = {"s-a": session("s-a")}
-    first = plan_revision_runs([request(7, "s-a", Stage.STORY)], sessions)
-    later = plan_revision_runs(
+    first = plan_revisions([request(7, "s-a", Stage.STORY)], sessions)
+    later = plan_revisions(
         [request(7, "s-a", Stage.STORY), request(8, "s-a", Stage.CONCEPT)], sessions
     )
     assert first[0].run_key == later[0].run_key
@@ -53,12 +77,12 @@ def test_paused_cancelled_and_unknown_sessions_are_held_back():
         "s-ok": session("s-ok"),
     }
     pending = [request(1, sid, Stage.STORY) for sid in ("s-p", "s-c", "s-gone", "s-ok")]
-    assert [run.session_id for run in plan_revision_runs(pending, sessions)] == ["s-ok"]
+    assert [run.session_id for run in plan_revisions(pending, sessions)] == ["s-ok"]
 
 
 def test_higher_priority_sessions_come_first_and_carry_their_priority_tag():
     sessions = {"s-low": session("s-low", priority=-5), "s-high": session("s-high", priority=7)}
-    runs = plan_revision_runs(
+    runs = plan_revisions(
         [request(1, "s-low", Stage.STORY), request(2, "s-high", Stage.STORY)], sessions
     )
     assert [r.session_id for r in runs] == ["s-high", "s-low"]
@@ -117,7 +141,38 @@ def test_resume_waits_for_the_writer_and_has_nothing_to_do_when_done():
 
 
 def test_a_revision_run_starts_earlier_when_an_earlier_stage_is_unfinished():
-    [run] = plan_revision_runs(
-        [request(3, "s-a", Stage.CHARACTERS)], {"s-a": session("s-a")}, {"s-a": Stage.CONCEPT}
-    )
+    [run] = plan_revisions([request(3, "s-a", Stage.CHARACTERS)], {"s-a": session("s-a")}, ({}, {}))
     assert run.stages == STAGE_ORDER and run.request_ids == (3,)
+
+
+def test_each_trigger_plans_its_run_under_its_own_key():
+    done = chain(True, True, True)
+    active = SessionState(session("s-a", priority=2), (), *done)
+    [first] = next_runs(active, Requested("e1"))
+    assert (first.stages, first.run_key) == (STAGE_ORDER, "session:e1")
+    assert first.tags == {"genesis/session": "s-a", "dagster/priority": "2"}
+    [resumed] = next_runs(active, Resumed("e2"))
+    assert (resumed.stages, resumed.run_key) == (STAGE_ORDER[3:], "resume:e2")
+    [accepted] = next_runs(active, Accepted("e3", Stage.PLOT_OUTLINE))
+    assert (accepted.stages, accepted.run_key) == ((Stage.STORY_BIBLE,), "accept:e3")
+    assert next_runs(active, Accepted("e4", Stage.STORY_BIBLE)) == []  # nothing downstream
+    [retry] = next_runs(active, TransientRetry("run-9", 2))
+    assert retry.run_key == "transient-retry:run-9"
+    assert retry.tags["genesis/transient_retry"] == "2"
+
+
+def test_a_session_that_is_not_active_gets_no_run_but_its_first():
+    done = chain(True, True, True)
+    for status in (SessionStatus.PAUSED, SessionStatus.CANCELLED, SessionStatus.COMPLETED):
+        state = SessionState(session("s-a", status), (request(1, "s-a", Stage.STORY),), *done)
+        for trigger in (Resumed("e"), Accepted("e", Stage.STORY), TransientRetry("r", 1)):
+            assert next_runs(state, trigger) == [], (status, trigger)
+        assert next_runs(state, Revisions()) == []
+
+
+def test_a_resume_with_pending_requests_leaves_them_to_the_revision_run():
+    pending = (request(5, "s-a", Stage.STORY),)
+    state = SessionState(session("s-a"), pending, *chain(True, True, True))
+    assert next_runs(state, Resumed("e")) == []
+    [run] = next_runs(state, Revisions())
+    assert run.tags["genesis/revision_key"] == "revision:s-a:5"
