@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 
 from genesis_pipeline.defs.resources import genesis_resources
-from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
+from genesis_pipeline.defs.stages.definitions import GENESIS_ASSETS
 from genesis_pipeline.domain.events import Envelope
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.messaging.kafka import KafkaConfig
@@ -96,7 +96,7 @@ def test_a_session_over_kafka_and_a_stage_rematerialized_by_hand(
         finished = time.time()
         wait_for("an automation tick", lambda: automation_ticked_after(instance, finished), 60)
         by_hand = dg.materialize(
-            STAGE_ASSETS,
+            GENESIS_ASSETS,
             selection=["concept"],
             partition_key=sid,
             instance=instance,

@@ -190,7 +190,6 @@ class GenesisIOManager(dg.ConfigurableIOManager):
     stages the current *approved* version of their inputs."""
 
     genesis_store: GenesisStoreResource
-    exporter: BibleExporter
 
     def handle_output(self, context: dg.OutputContext, obj: StageResult) -> None:
         if not isinstance(obj, StageResult):
@@ -206,7 +205,6 @@ class GenesisIOManager(dg.ConfigurableIOManager):
             artifact,
             run_id=context.run_id,
             summary=_summary(outcome.stage, artifact),
-            export_bible=self.exporter.write_bible,
         )
         context.add_output_metadata({"stored_version": record.version, "status": record.status})
 
@@ -249,6 +247,6 @@ def genesis_resources(
         "generator": generator or GeneratorResource(),
         "gates": GateSettings(quality_threshold=quality_threshold),
         "exporter": exporter,
-        "genesis_io_manager": GenesisIOManager(genesis_store=store, exporter=exporter),
+        "genesis_io_manager": GenesisIOManager(genesis_store=store),
         "kafka": kafka or KafkaResource(),
     }

@@ -10,7 +10,8 @@ from typing import Any
 import dagster as dg
 
 from genesis_pipeline.defs.automation.failures import record_failures, stage_failures
-from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
+from genesis_pipeline.defs.automation.jobs import session_assets
+from genesis_pipeline.defs.stages.definitions import GENESIS_ASSETS
 from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS
 from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.domain.inbound import FeedbackAction, FeedbackSubmitted, Inbound
@@ -18,7 +19,6 @@ from genesis_pipeline.domain.records import SessionRecord, VersionRecord
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER
 from genesis_pipeline.service import handlers
-from genesis_pipeline.service.handlers import BibleExport
 from genesis_pipeline.service.planner import (
     Accepted,
     PlannedRun,
@@ -62,7 +62,6 @@ def _apply_review(
     session: SessionRecord,
     version: VersionRecord,
     feedback: FeedbackSubmitted,
-    export_bible: BibleExport,
 ) -> list[PlannedRun]:
     """Apply the writer's answer as the feedback sensor would, and plan the next run."""
     event = new_event(
@@ -72,7 +71,7 @@ def _apply_review(
         payload=feedback.model_dump(mode="json"),
     )
     message = Inbound(envelope=event, event_type=EventType.FEEDBACK_SUBMITTED, payload=feedback)
-    handlers.feedback(store.unit_of_work(), message, export_bible=export_bible)
+    handlers.feedback(store.unit_of_work(), message)
     accepted = feedback.action is FeedbackAction.ACCEPT
     return _next(
         store,
@@ -120,8 +119,8 @@ def run_session(
             break
         run = planned[0]
         outcome = dg.materialize(
-            STAGE_ASSETS,
-            selection=[dg.AssetKey(stage.value) for stage in run.stages],
+            GENESIS_ASSETS,
+            selection=session_assets(run.stages, export=run.export),
             partition_key=session_id,
             instance=instance,
             resources=resources,
@@ -140,8 +139,7 @@ def run_session(
             waiting = _awaiting_approval(r, session_id) if review and not state.pending else None
         planned = next_runs(state, Revisions())
         if waiting is not None and review is not None:
-            exporter = resources["exporter"].write_bible
-            planned = _apply_review(store, state.session, waiting, review(waiting), exporter)
+            planned = _apply_review(store, state.session, waiting, review(waiting))
 
     with store.read() as r:
         final = r.sessions.get(session_id)

@@ -60,8 +60,12 @@ TRANSITIONS: dict[Transition, tuple[frozenset[SessionStatus], SessionStatus]] = 
     Transition.RESUME: (frozenset({SessionStatus.PAUSED}), SessionStatus.ACTIVE),
     Transition.CANCEL: (_LIVE | {SessionStatus.PAUSED}, SessionStatus.CANCELLED),
     Transition.REOPEN: (frozenset({SessionStatus.COMPLETED}), SessionStatus.ACTIVE),
-    # A run that was already writing the bible when the writer paused still completes it.
-    Transition.COMPLETE: (_LIVE | {SessionStatus.PAUSED}, SessionStatus.COMPLETED),
+    # A run that was already writing the bible when the writer paused still completes it; a
+    # refreshed bible (a new prompt version) completes a completed session again.
+    Transition.COMPLETE: (
+        _LIVE | {SessionStatus.PAUSED, SessionStatus.COMPLETED},
+        SessionStatus.COMPLETED,
+    ),
     # A finished bible whose refresh fails for good needs a person too.
     Transition.STALL: (
         _LIVE | {SessionStatus.PAUSED, SessionStatus.COMPLETED},

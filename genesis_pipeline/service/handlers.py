@@ -13,15 +13,16 @@ What happens, its handler, the status it leaves and what it announces:
   .cancelled
 - modify, regenerate, a requested character or world element: `feedback`; a completed session
   is active again; stage.rewrite_requested
-- accept: `feedback`; the bible's accept completes the session; content.approved
-  (session.completed)
-- a stage attempt and its gates' decision: `record_outcome`; the bible completes the session,
-  running out of attempts stalls it (needs_attention); the attempt's chain (`outcome_events`)
+- accept: `feedback`; content.approved
+- a stage attempt and its gates' decision: `record_outcome`; running out of attempts stalls
+  the session (needs_attention); the attempt's chain (`outcome_events`)
+- the approved bible was exported (the `bible_export` step, outside any transaction):
+  `complete_session`; completed; session.completed
 - a stage's permanent error: `record_stage_failure`; stalls it; stage.failed
 """
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -55,7 +56,6 @@ from genesis_pipeline.service.ports import UnitOfWork
 WRITER = "writer"
 # Seeds are 31 bits: the seed columns are INTEGER, signed 32-bit on PostgreSQL.
 _SEED_MASK = 0x7FFF_FFFF
-BibleExport = Callable[[BibleDocument], str]
 
 
 class UnknownSessionError(LookupError):
@@ -129,16 +129,20 @@ def bible_document(uow: UnitOfWork, bible: VersionRecord) -> BibleDocument:
     )
 
 
-def _complete(
-    uow: UnitOfWork, session: SessionRecord, bible: VersionRecord, export: BibleExport | None
-) -> str | None:
-    """Export the approved bible and mark the session completed; returns where it went (None
-    when nothing was exported, or when the session was cancelled meanwhile)."""
-    if not allows(session.status, Transition.COMPLETE):
-        return None
-    location = export(bible_document(uow, bible)) if export is not None else None
-    _transition(uow, session, Transition.COMPLETE)
-    return location
+def complete_session(uow: UnitOfWork, bible: VersionRecord, location: str) -> bool:
+    """The approved bible of the session was exported to `location`: the session is completed,
+    announced with `session.completed` once per bible version. False when the session may not
+    complete (cancelled meanwhile) or this version's completion was announced already."""
+    with uow:
+        session = uow.sessions.get(bible.session_id)
+        if session is None or not allows(session.status, Transition.COMPLETE):
+            return False
+        done = {"bible_location": location, "bible_version": bible.version}
+        if not announce(uow, EventType.SESSION_COMPLETED, session, done, fact=str(bible.id)):
+            return False
+        _transition(uow, session, Transition.COMPLETE)
+        uow.commit()
+        return True
 
 
 def _transition(
@@ -208,11 +212,11 @@ def _lifecycle(
     return Applied(new=True, session=replace(session, status=to, status_reason=reason))
 
 
-def feedback(uow: UnitOfWork, message: Inbound, *, export_bible: BibleExport | None) -> Applied:
+def feedback(uow: UnitOfWork, message: Inbound) -> Applied:
     """Accept approves a version; everything else becomes a revision request."""
     payload = message.payload
     if isinstance(payload, FeedbackSubmitted) and payload.action is FeedbackAction.ACCEPT:
-        return _accept(uow, message, payload.stage, export_bible)
+        return _accept(uow, message, payload.stage)
     stage, reason, instructions, seed_from = _revision(message)
     with uow:
         session = _session(uow, message)
@@ -253,9 +257,7 @@ def feedback(uow: UnitOfWork, message: Inbound, *, export_bible: BibleExport | N
     return Applied(new=True, session=session)
 
 
-def _accept(
-    uow: UnitOfWork, message: Inbound, stage: Stage, export_bible: BibleExport | None
-) -> Applied:
+def _accept(uow: UnitOfWork, message: Inbound, stage: Stage) -> Applied:
     with uow:
         session = _session(uow, message)
         latest = uow.artifacts.latest(session.session_id, stage)
@@ -279,10 +281,6 @@ def _accept(
         approved = {"stage": stage.value, "version": latest.version, "approved_by": WRITER}
         fact = message.event_id
         announce(uow, EventType.CONTENT_APPROVED, session, approved, fact=fact, cause=fact)
-        if stage is Stage.STORY_BIBLE:
-            location = _complete(uow, session, latest, export_bible)
-            done = {"bible_location": location, "bible_version": latest.version}
-            announce(uow, EventType.SESSION_COMPLETED, session, done, fact=fact, cause=fact)
         uow.commit()
     return Applied(new=True, session=session, approved=replace(latest, approved_by=WRITER))
 
@@ -323,7 +321,6 @@ def record_outcome(
     *,
     run_id: str | None,
     summary: str,
-    export_bible: BibleExport | None = None,
 ) -> VersionRecord:
     """Store a draft, its verdicts, their decision and every event announcing it: one fact.
 
@@ -350,8 +347,8 @@ def record_outcome(
             )
             uow.gates.add(version.id, gate)
         uow.revisions.resolve(outcome.session_id, outcome.stage, up_to=outcome.revision_request_id)
-        bible_location = _next_step(uow, outcome, session, version, export_bible)
-        outcome_events(uow, outcome, session, version.id, run_id, summary, bible_location)
+        _next_step(uow, outcome, session, version)
+        outcome_events(uow, outcome, session, version.id, run_id, summary)
         uow.commit()
         return version
 
@@ -389,16 +386,12 @@ def _next_step(
     outcome: StageOutcome,
     session: SessionRecord,
     version: VersionRecord,
-    export_bible: BibleExport | None,
-) -> str | None:
-    """What the decision asks for: the session's completion (returning where the bible went),
-    the next attempt's revision request, or the session's stall."""
+) -> None:
+    """What a failed gate asks for: the next attempt's revision request, or, out of attempts,
+    the session's stall. (A passed bible completes the session once it is exported: see
+    `complete_session`.)"""
     decision = outcome.decision
-    if decision.step is NextStep.COMPLETE:
-        # In review mode human the writer's `accept` of the bible completes the session.
-        if session.review_mode is ReviewMode.AUTO and outcome.stage is Stage.STORY_BIBLE:
-            return _complete(uow, session, version, export_bible)
-    elif decision.step is NextStep.REWRITE:
+    if decision.step is NextStep.REWRITE:
         assert decision.next_attempt is not None and decision.reason is not None
         fresh = decision.strategy is Strategy.FRESH
         uow.revisions.add(
@@ -411,12 +404,11 @@ def _next_step(
             origin_key=f"gate:{version.id}",
             strategy=decision.strategy,
         )
-    else:
+    elif decision.step is NextStep.FAIL:
         reason = (
             f"{outcome.stage} failed its {decision.reason} gate after {outcome.attempt} attempts"
         )
         _transition(uow, session, Transition.STALL, reason)
-    return None
 
 
 def outcome_events(
@@ -426,7 +418,6 @@ def outcome_events(
     version_id: int,
     run_id: str | None,
     summary: str,
-    bible_location: str | None,
 ) -> None:
     """The events announcing one stored attempt, in the order they happened, each caused by
     the one before."""
@@ -476,9 +467,6 @@ def outcome_events(
         emit(EventType.STAGE_COMPLETED, {**base, "quality_score": outcome.quality_score})
         if session.review_mode is ReviewMode.AUTO:
             emit(EventType.CONTENT_APPROVED, {**base, "approved_by": "auto"})
-        if bible_location is not None:
-            done = {"bible_location": bible_location, "bible_version": outcome.version}
-            emit(EventType.SESSION_COMPLETED, done)
     elif decision.step is NextStep.REWRITE:
         rewrite = {
             "stage": stage,

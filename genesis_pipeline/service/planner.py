@@ -115,6 +115,8 @@ class PlannedRun:
     # The revision requests this run answers (it answers every pending one of the session).
     request_ids: tuple[int, ...] = ()
     transient_retry: int = 0
+    # Export the bible even if `stages` do not write it (the writer accepted it).
+    export: bool = False
 
     @property
     def tags(self) -> dict[str, str]:
@@ -132,13 +134,16 @@ def next_runs(state: SessionState, trigger: Trigger) -> list[PlannedRun]:
     session, status = state.session, state.session.status
 
     def run(
-        stages: tuple[Stage, ...], key: str, request_ids: tuple[int, ...] = (), retry: int = 0
+        stages: tuple[Stage, ...],
+        key: str,
+        request_ids: tuple[int, ...] = (),
+        retry: int = 0,
+        export: bool = False,
     ) -> list[PlannedRun]:
-        if not stages:
+        if not stages and not export:
             return []
-        return [
-            PlannedRun(state.session_id, stages, key, session.spec.priority, request_ids, retry)
-        ]
+        priority = session.spec.priority
+        return [PlannedRun(state.session_id, stages, key, priority, request_ids, retry, export)]
 
     match trigger:
         case Requested(event_id):
@@ -147,7 +152,9 @@ def next_runs(state: SessionState, trigger: Trigger) -> list[PlannedRun]:
             # With requests pending, the revision runs carry on: `Revisions` plans them.
             return run(state.stages_left, f"resume:{event_id}")
         case Accepted(event_id, stage) if status is SessionStatus.ACTIVE:
-            return run(stage_and_downstream(stage)[1:], f"accept:{event_id}")
+            # The accepted bible is exported; any other stage's downstream stages are built.
+            downstream, export = stage_and_downstream(stage)[1:], stage is Stage.STORY_BIBLE
+            return run(downstream, f"accept:{event_id}", export=export)
         case Revisions() if state.pending and status in _REVISABLE:
             # From the earliest stage asked for, or earlier when a stage before it has no
             # usable version yet (a session resumed before its first run got that far).

@@ -10,13 +10,14 @@ from genesis_pipeline.defs.automation.schedules import (
     genesis_outbox_retention_schedule,
     genesis_stale_prompt_schedule,
 )
-from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
+from genesis_pipeline.defs.stages.definitions import GENESIS_ASSETS
 from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
 from genesis_pipeline.store.tables import artifact_versions
 from genesis_pipeline_tests.automation.conftest import set_prompt_version
 
-ALL_STAGES = [dg.AssetKey(stage.value) for stage in STAGE_ORDER]
+# A run that writes the bible exports it too.
+ALL_STAGES = [dg.AssetKey(stage.value) for stage in STAGE_ORDER] + [dg.AssetKey("bible_export")]
 
 
 def tick(instance: dg.DagsterInstance, resources: dict[str, Any]) -> list[dg.RunRequest]:
@@ -146,7 +147,7 @@ def test_a_refresh_stores_new_versions_with_the_new_prompt(
     [request] = tick(instance, resources)
 
     result = dg.materialize(
-        STAGE_ASSETS,
+        GENESIS_ASSETS,
         selection=request.asset_selection,
         partition_key=request.partition_key,
         instance=instance,

@@ -43,7 +43,10 @@ def test_a_transient_failure_runs_what_is_left_again_with_the_session_tags(
     assert request is not None
     assert request.run_key == "transient-retry:run-1"
     assert request.partition_key == "glass-01"
-    assert request.asset_selection == [dg.AssetKey(s.value) for s in STAGE_ORDER]
+    assert request.asset_selection == [
+        *(dg.AssetKey(s.value) for s in STAGE_ORDER),
+        dg.AssetKey("bible_export"),
+    ]
     assert request.tags["genesis/session"] == "glass-01"
     assert request.tags["dagster/priority"] == "3"
     assert request.tags[TRANSIENT_RETRY_TAG] == "2"

@@ -22,7 +22,7 @@ from genesis_pipeline.defs.automation.kafka_sensors import (
 )
 from genesis_pipeline.defs.automation.sensors import genesis_revision_sensor
 from genesis_pipeline.defs.resources import GeneratorResource, KafkaResource, genesis_resources
-from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
+from genesis_pipeline.defs.stages.definitions import GENESIS_ASSETS
 from genesis_pipeline.domain.events import Envelope
 from genesis_pipeline.messaging.kafka import KafkaConfig, OutMessage, Record
 from genesis_pipeline.messaging.topics import Topic
@@ -115,7 +115,7 @@ class Pipeline:
 
     def execute(self, sensor_name: str, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
         outcome = dg.materialize(
-            STAGE_ASSETS,
+            GENESIS_ASSETS,
             selection=request.asset_selection or None,
             partition_key=request.partition_key,
             instance=self.instance,

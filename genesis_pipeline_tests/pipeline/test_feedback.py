@@ -112,6 +112,7 @@ def test_a_character_request_adds_the_character_and_revises_downstream(
         "characters",
         "plot_outline",
         "story_bible",
+        "bible_export",
     ]
 
 
@@ -131,7 +132,10 @@ def test_change_requests_that_arrive_together_become_one_run(pipeline: Pipeline)
     assert len(pipeline.runs) == runs_before + 1
     _, request, outcome = pipeline.runs[-1]
     assert outcome.success
-    assert [k.path[-1] for k in request.asset_selection or []] == [s.value for s in STAGE_ORDER[2:]]
+    assert [k.path[-1] for k in request.asset_selection or []] == [
+        *(s.value for s in STAGE_ORDER[2:]),
+        "bible_export",
+    ]
     world = pipeline.store.current_approved(sid, Stage.WORLDVIEW)
     assert world is not None and world.revision_request_id is not None
     content = str(world.content).lower()

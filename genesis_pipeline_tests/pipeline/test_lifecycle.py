@@ -91,6 +91,7 @@ def test_resume_runs_only_what_is_left(pipeline: Pipeline) -> None:
         "characters",
         "plot_outline",
         "story_bible",
+        "bible_export",
     ]
     assert pipeline.store.bible_document(sid).versions[Stage.CONCEPT] == 1
 

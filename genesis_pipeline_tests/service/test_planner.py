@@ -155,7 +155,8 @@ def test_each_trigger_plans_its_run_under_its_own_key():
     assert (resumed.stages, resumed.run_key) == (STAGE_ORDER[3:], "resume:e2")
     [accepted] = next_runs(active, Accepted("e3", Stage.PLOT_OUTLINE))
     assert (accepted.stages, accepted.run_key) == ((Stage.STORY_BIBLE,), "accept:e3")
-    assert next_runs(active, Accepted("e4", Stage.STORY_BIBLE)) == []  # nothing downstream
+    [export] = next_runs(active, Accepted("e4", Stage.STORY_BIBLE))  # only the export is left
+    assert (export.stages, export.export, export.run_key) == ((), True, "accept:e4")
     [retry] = next_runs(active, TransientRetry("run-9", 2))
     assert retry.run_key == "transient-retry:run-9"
     assert retry.tags["genesis/transient_retry"] == "2"

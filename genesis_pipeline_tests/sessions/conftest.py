@@ -36,9 +36,10 @@ def run(instance, make_resources) -> Callable[..., tuple[SessionRun, dict[str, A
     def go(
         session_id: str = "harbor-01",
         generator: GeneratorResource | None = None,
+        resources_overrides: dict[str, Any] | None = None,
         **spec: Any,
     ) -> tuple[SessionRun, dict[str, Any]]:
-        resources = make_resources(generator)
+        resources = make_resources(generator) | (resources_overrides or {})
         result = run_session(
             session_id,
             SessionSpec(premise=spec.pop("premise", PREMISE), **spec),

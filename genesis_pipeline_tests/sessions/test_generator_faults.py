@@ -5,7 +5,7 @@ import dataclasses
 import dagster as dg
 
 from genesis_pipeline.defs.resources import GeneratorResource
-from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
+from genesis_pipeline.defs.stages.definitions import GENESIS_ASSETS
 from genesis_pipeline.defs.stages.partitions import genesis_sessions
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.generation.port import MalformedOutputError, TransientGenerationError
@@ -40,7 +40,7 @@ def materialize_concept(instance, make_resources, generator):
     )
     instance.add_dynamic_partitions(genesis_sessions.name, ["flaky-01"])
     return dg.materialize(
-        STAGE_ASSETS,
+        GENESIS_ASSETS,
         selection=["concept"],
         partition_key="flaky-01",
         instance=instance,

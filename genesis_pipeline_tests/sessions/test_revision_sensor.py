@@ -2,7 +2,7 @@ import dagster as dg
 
 from genesis_pipeline.defs.automation.sensors import genesis_revision_sensor
 from genesis_pipeline.defs.resources import GeneratorResource
-from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
+from genesis_pipeline.defs.stages.definitions import GENESIS_ASSETS
 from genesis_pipeline.defs.stages.partitions import genesis_sessions
 from genesis_pipeline.domain.session import SessionSpec
 from genesis_pipeline.service import handlers
@@ -19,7 +19,7 @@ def test_a_failed_gate_becomes_a_run_of_the_stage_and_its_downstream(instance, m
     )
     instance.add_dynamic_partitions(genesis_sessions.name, ["bells-01"])
     first = dg.materialize(
-        STAGE_ASSETS,
+        GENESIS_ASSETS,
         partition_key="bells-01",
         instance=instance,
         resources=resources,
@@ -36,14 +36,17 @@ def test_a_failed_gate_becomes_a_run_of_the_stage_and_its_downstream(instance, m
     assert request.partition_key == "bells-01"
     assert request.asset_selection == [
         dg.AssetKey(s)
-        for s in ("concept", "story", "worldview", "characters", "plot_outline", "story_bible")
-    ]
+        for s in (
+            "concept", "story", "worldview", "characters", "plot_outline", "story_bible",
+            "bible_export",
+        )
+    ]  # fmt: skip
     assert request.run_key and request.run_key.startswith("revision:bells-01:")
     assert request.tags["genesis/session"] == "bells-01"
 
     # Once the revision is stored, nothing is pending and the sensor skips.
     dg.materialize(
-        STAGE_ASSETS,
+        GENESIS_ASSETS,
         selection=["concept"],
         partition_key="bells-01",
         instance=instance,

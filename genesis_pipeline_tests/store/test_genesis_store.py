@@ -156,7 +156,7 @@ def test_the_new_seeds_of_regenerate_requests_are_stored_with_the_version(store,
     seeds = []
     for number in range(8):  # half of all event ids hashed to a seed above 2**31 - 1
         message = regenerate(session_id, f"feedback-regenerate-{number}")
-        assert handlers.feedback(store.unit_of_work(), message, export_bible=None).new
+        assert handlers.feedback(store.unit_of_work(), message).new
         outcome = outcome_for(store, session_id, Stage.CONCEPT)
         record = handlers.record_outcome(
             store.unit_of_work(), outcome, concept_artifact(), run_id="r", summary="s"

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from genesis_pipeline.defs.stages.bible_export import BIBLE_EXPORT
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.service import handlers
 from genesis_pipeline.store.genesis_store import GenesisStore
 
 GATE_FAILURE = "DagsterAssetCheckFailedError"  # answered by a revision run instead
-STAGE_IDS = frozenset(stage.value for stage in Stage)
+# The steps that belong to a stage: its own, and the bible's export (reported as the bible's).
+STEP_STAGES = {stage.value: stage for stage in Stage} | {BIBLE_EXPORT: Stage.STORY_BIBLE}
 # The database or the code server went away for a moment (a PostgreSQL restart or failover,
 # a redeployed code location): running the stage again later is the answer, not stage.failed.
 TRANSIENT_ERRORS = frozenset(
@@ -34,7 +36,8 @@ class StageFailure:
 def stage_failures(events: Iterable[dg.DagsterEvent]) -> list[StageFailure]:
     failures = []
     for event in events:
-        if event.event_type != dg.DagsterEventType.STEP_FAILURE or event.step_key not in STAGE_IDS:
+        stage = STEP_STAGES.get(event.step_key or "")
+        if event.event_type != dg.DagsterEventType.STEP_FAILURE or stage is None:
             continue
         error = event.step_failure_data.error if event.step_failure_data else None
         if error is None or error.cls_name == GATE_FAILURE:
@@ -42,7 +45,7 @@ def stage_failures(events: Iterable[dg.DagsterEvent]) -> list[StageFailure]:
         # Dagster's message starts with the exception's dotted class path: the class is
         # `error_class` already, so the message keeps what was said.
         message = re.sub(r"^(?:\w+\.)+\w+: ", "", error.message.strip(), count=1)
-        failures.append(StageFailure(Stage(event.step_key), error.cls_name or "Error", message))
+        failures.append(StageFailure(stage, error.cls_name or "Error", message))
     return failures
 
 

@@ -16,7 +16,7 @@ from genesis_pipeline.defs.checks import writer_approval
 from genesis_pipeline.domain.events import EventType
 from genesis_pipeline.domain.inbound import FeedbackSubmitted, Inbound
 from genesis_pipeline.service import handlers
-from genesis_pipeline.service.handlers import WRITER, BibleExport
+from genesis_pipeline.service.handlers import WRITER
 from genesis_pipeline.service.planner import Accepted, Requested, Resumed, Trigger, next_runs
 from genesis_pipeline.store.genesis_store import GenesisStore, session_state
 
@@ -35,7 +35,6 @@ class Effects:
 @dataclass(frozen=True)
 class HandlerContext:
     store: GenesisStore
-    export_bible: BibleExport | None = None
 
 
 Handler = Callable[[Inbound, HandlerContext, Effects], None]
@@ -72,7 +71,7 @@ def on_resume_requested(message: Inbound, ctx: HandlerContext, effects: Effects)
 
 
 def on_feedback(message: Inbound, ctx: HandlerContext, effects: Effects) -> None:
-    applied = handlers.feedback(ctx.store.unit_of_work(), message, export_bible=ctx.export_bible)
+    applied = handlers.feedback(ctx.store.unit_of_work(), message)
     if not isinstance(message.payload, FeedbackSubmitted) or applied.approved is None:
         effects.revised_sessions.add(message.session_id)
         return

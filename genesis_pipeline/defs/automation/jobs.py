@@ -4,6 +4,7 @@ from collections.abc import Iterable, Mapping
 
 import dagster as dg
 
+from genesis_pipeline.defs.stages.bible_export import BIBLE_EXPORT
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.service.planner import PlannedRun
 
@@ -20,18 +21,34 @@ genesis_session_job = dg.define_asset_job(
 )
 
 
+def session_assets(stages: Iterable[Stage], *, export: bool = False) -> list[dg.AssetKey]:
+    """The assets a run of `stages` selects: the stages, and the bible's export after a run
+    that writes the bible (or when asked, after the writer accepted it)."""
+    keys = [dg.AssetKey(stage.value) for stage in stages]
+    if export or dg.AssetKey(Stage.STORY_BIBLE.value) in keys:
+        keys.append(dg.AssetKey(BIBLE_EXPORT))
+    return keys
+
+
 def stages_run(
-    session_id: str, stages: Iterable[Stage], *, run_key: str, tags: Mapping[str, str]
+    session_id: str,
+    stages: Iterable[Stage],
+    *,
+    run_key: str,
+    tags: Mapping[str, str],
+    export: bool = False,
 ) -> dg.RunRequest:
     """A run of `stages` (with their gates) of one session, for any sensor or schedule."""
     return dg.RunRequest(
         run_key=run_key,
         partition_key=session_id,
-        asset_selection=[dg.AssetKey(stage.value) for stage in stages],
+        asset_selection=session_assets(stages, export=export),
         tags=dict(tags),
     )
 
 
 def planned_run(run: PlannedRun) -> dg.RunRequest:
     """The run request of a run the planner asked for."""
-    return stages_run(run.session_id, run.stages, run_key=run.run_key, tags=run.tags)
+    return stages_run(
+        run.session_id, run.stages, run_key=run.run_key, tags=run.tags, export=run.export
+    )

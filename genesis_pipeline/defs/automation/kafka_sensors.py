@@ -21,7 +21,7 @@ from genesis_pipeline.defs.automation.inbound_handlers import (
 )
 from genesis_pipeline.defs.automation.jobs import IN_FLIGHT, QUEUED, genesis_session_job
 from genesis_pipeline.defs.automation.sensors import revision_run_requests
-from genesis_pipeline.defs.resources import BibleExporter, GenesisStoreResource, KafkaResource
+from genesis_pipeline.defs.resources import GenesisStoreResource, KafkaResource
 from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS, genesis_sessions
 from genesis_pipeline.domain.events import EventType
 from genesis_pipeline.domain.inbound import Rejected
@@ -43,7 +43,6 @@ def consume(
     handlers: Mapping[EventType, Handler],
     store: GenesisStore,
     kafka: KafkaConfig,
-    exporter: BibleExporter | None = None,
 ) -> dg.SensorResult | dg.SkipReason:
     offsets = read_offsets(context.cursor)
     fetched = asyncio.run(kafka.fetch(kafka.topic(topic), offsets, max_records=BATCH))
@@ -52,9 +51,7 @@ def consume(
         return dg.SkipReason(f"no new messages on {kafka.topic(topic)} (lag {lag})")
     context.log.info(f"{kafka.topic(topic)}: {len(fetched.records)} message(s), lag {lag}")
 
-    handler_context = HandlerContext(
-        store=store, export_bible=exporter.write_bible if exporter else None
-    )
+    handler_context = HandlerContext(store=store)
     effects = Effects()
     dead = []
     for record in fetched.records:
@@ -144,7 +141,6 @@ def genesis_feedback_sensor(
     context: dg.SensorEvaluationContext,
     genesis_store: GenesisStoreResource,
     kafka: KafkaResource,
-    exporter: BibleExporter,
 ) -> dg.SensorResult | dg.SkipReason:
     return consume(
         context,
@@ -152,5 +148,4 @@ def genesis_feedback_sensor(
         handlers=FEEDBACK_HANDLERS,
         store=genesis_store.store,
         kafka=kafka.config,
-        exporter=exporter,
     )

@@ -1,7 +1,9 @@
-"""The six stage assets in stage order, as this area's definitions."""
+"""The six stage assets in stage order and the bible's export after them, as this area's
+definitions."""
 
 import dagster as dg
 
+from genesis_pipeline.defs.stages.bible_export import bible_export
 from genesis_pipeline.defs.stages.characters import characters
 from genesis_pipeline.defs.stages.concept import concept
 from genesis_pipeline.defs.stages.plot_outline import plot_outline
@@ -10,6 +12,8 @@ from genesis_pipeline.defs.stages.story_bible import story_bible
 from genesis_pipeline.defs.stages.worldview import worldview
 
 STAGE_ASSETS = [concept, story, worldview, characters, plot_outline, story_bible]
+# What a session's runs select from: the stages and the export of the finished bible.
+GENESIS_ASSETS = [*STAGE_ASSETS, bible_export]
 
-# Each asset carries its blocking gate checks (quality, consistency, approval).
-defs = dg.Definitions(assets=STAGE_ASSETS)
+# Each stage asset carries its blocking gate checks (quality, consistency, approval).
+defs = dg.Definitions(assets=GENESIS_ASSETS)
