@@ -19,6 +19,20 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that restart a service of this machine run in CI, or when asked for; a plain
+    `pytest` on someone's laptop leaves their PostgreSQL alone."""
+    if os.environ.get("CI", "").lower() == "true" or os.environ.get("GENESIS_TESTS_MAY_DISTURB"):
+        return
+    skip = pytest.mark.skip(
+        reason="restarts this machine's PostgreSQL: set CI=true or "
+        "GENESIS_TESTS_MAY_DISTURB=1 to run it"
+    )
+    for item in items:
+        if "disturbs_machine" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[str]:
     """GENESIS_KAFKA_BOOTSTRAP when set, else a Tansu broker on a free loopback port."""

@@ -131,6 +131,7 @@ def restart_postgresql() -> None:
     )
 
 
+@pytest.mark.disturbs_machine
 def test_postgresql_restarted_during_a_run(stack: ProductionStack) -> None:
     sid = "tide-map-pg"
     stack.request_sessions([sid], PREMISE)
