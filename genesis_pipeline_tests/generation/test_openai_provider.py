@@ -260,12 +260,9 @@ def test_a_rejected_api_key_is_permanent_and_not_retried(server: FakeChatServer)
 
 def test_a_server_slower_than_the_timeout_is_transient(server: FakeChatServer) -> None:
     server.replies = [Reply(delay_s=2.0, body={})]
-    started = time.monotonic()
 
-    with pytest.raises(TransientGenerationError, match="no answer within"):
+    with pytest.raises(TransientGenerationError, match=r"no answer within 0\.3s"):
         generator(server, timeout_s=0.3, max_retries=0).generate(story_request())
-
-    assert time.monotonic() - started < 1.5
 
 
 def test_an_unreachable_server_is_transient() -> None:
