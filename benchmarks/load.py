@@ -31,15 +31,15 @@ from pathlib import Path
 
 from genesis_pipeline.domain.stages import STAGE_ORDER
 from genesis_pipeline.messaging.local_broker import LocalBroker
-from genesis_pipeline_tests.production_stack import (
+from genesis_pipeline_tests.support.production_stack import (
     PeakRss,
     ProductionStack,
     is_run_worker_of,
     overlapping_runs,
     production_stack,
-    wait_for,
 )
-from genesis_pipeline_tests.s3_server import moto_s3_server
+from genesis_pipeline_tests.support.s3_server import moto_s3_server
+from genesis_pipeline_tests.support.waiting import wait_for
 
 POSTGRES = os.environ.get(
     "GENESIS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -31,7 +31,7 @@ from genesis_pipeline.messaging.local_broker import LocalBroker
 from genesis_pipeline.messaging.relay import DEFAULT_BATCH_SIZE, BatchPublished, OutboxRelay
 from genesis_pipeline.messaging.topics import Topic
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline_tests.postgres import scratch_database
+from genesis_pipeline_tests.support.postgres import scratch_database
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "GENESIS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

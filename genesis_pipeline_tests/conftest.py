@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from genesis_pipeline.messaging.kafka import KafkaConfig
 from genesis_pipeline.messaging.local_broker import LocalBroker
 from genesis_pipeline.messaging.topics import Topic
-from genesis_pipeline_tests.postgres import scratch_database
+from genesis_pipeline_tests.support.postgres import scratch_database
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "GENESIS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -70,7 +70,7 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """Endpoint URL of an S3-compatible server (moto, its own process) on a free loopback port."""
-    from genesis_pipeline_tests.s3_server import moto_s3_server
+    from genesis_pipeline_tests.support.s3_server import moto_s3_server
 
     with moto_s3_server() as endpoint:
         yield endpoint

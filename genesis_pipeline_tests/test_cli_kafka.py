@@ -27,11 +27,12 @@ from genesis_pipeline.domain.inbound import COMMAND_TYPES, FEEDBACK_TYPES
 from genesis_pipeline.domain.session import ReviewMode, SessionSpec
 from genesis_pipeline.messaging.codec import decode, encode
 from genesis_pipeline.messaging.dlq import DETAIL_HEADER, REASON_HEADER
-from genesis_pipeline.messaging.kafka import KafkaConfig, OutMessage, Record
+from genesis_pipeline.messaging.kafka import KafkaConfig, OutMessage
 from genesis_pipeline.messaging.local_broker import free_port
 from genesis_pipeline.messaging.topics import Topic
 from genesis_pipeline.service import handlers
 from genesis_pipeline.store.genesis_store import GenesisStore
+from genesis_pipeline_tests.support.kafka_topics import read_topic
 
 PREMISE = "A lighthouse keeper on a drowned coast finds a map that redraws itself every tide"
 
@@ -44,24 +45,6 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result
     monkeypatch.delenv("GENESIS_DATABASE_URL", raising=False)
     runner = CliRunner()
     return lambda *args: runner.invoke(main, list(args), catch_exceptions=False)
-
-
-def records(kafka: KafkaConfig, topic: Topic, *, at_least: int = 0) -> list[Record]:
-    """Everything on the topic; waits (bounded) until there are `at_least` records."""
-
-    async def read() -> list[Record]:
-        found: list[Record] = []
-        offsets: dict[int, int] = {}
-        deadline = time.monotonic() + 10
-        while True:
-            fetched = await kafka.fetch(kafka.topic(topic), offsets, max_records=500)
-            found += fetched.records
-            offsets = fetched.next_offsets
-            drained = len(found) >= at_least and not fetched.records
-            if drained or time.monotonic() > deadline:
-                return found
-
-    return asyncio.run(read())
 
 
 def publish(kafka: KafkaConfig, topic: Topic, *events: Envelope) -> None:
@@ -102,7 +85,7 @@ class FakePipeline(threading.Thread):
 
     def run(self) -> None:
         try:
-            [request] = records(self.kafka, Topic.COMMANDS, at_least=1)[:1]
+            [request] = read_topic(self.kafka, Topic.COMMANDS, at_least=1)[:1]
             envelope = Envelope.model_validate_json(request.value or b"")
             publish(self.kafka, Topic.EVENTS, *self.answer(envelope))
         except BaseException as error:  # surfaced by the test through `finish`
@@ -131,7 +114,7 @@ def test_session_new_publishes_one_valid_request_keyed_by_session(cli, kafka):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
 
-    [record] = records(kafka, Topic.COMMANDS, at_least=1)
+    [record] = read_topic(kafka, Topic.COMMANDS, at_least=1)
     assert record.key == b"lighthouse-01"
     inbound = decode(record.value, accepted={EventType.SESSION_REQUESTED})
     assert inbound.session_id == "lighthouse-01"
@@ -150,7 +133,7 @@ def test_session_new_publishes_one_valid_request_keyed_by_session(cli, kafka):
 
 def test_session_new_makes_a_session_id_from_the_premise(cli, kafka):
     assert cli("session", "new", "--premise", PREMISE).exit_code == 0
-    [record] = records(kafka, Topic.COMMANDS, at_least=1)
+    [record] = read_topic(kafka, Topic.COMMANDS, at_least=1)
     inbound = decode(record.value, accepted=COMMAND_TYPES)
     assert inbound.session_id.startswith("a-lighthouse-keeper-on-")
     assert record.key == inbound.session_id.encode()
@@ -162,7 +145,7 @@ def test_publishing_works_against_a_broker_without_idempotent_producer(cli, kafk
     # GENESIS_KAFKA_IDEMPOTENCE=false, and the commands must work there all the same.
     monkeypatch.setenv("GENESIS_KAFKA_IDEMPOTENCE", "true")
     assert cli("feedback", "moon-01", "concept", "accept").exit_code == 0
-    assert len(records(kafka, Topic.FEEDBACK, at_least=1)) == 1
+    assert len(read_topic(kafka, Topic.FEEDBACK, at_least=1)) == 1
 
 
 def test_feedback_and_dynamic_requests_go_to_the_feedback_topic(cli, kafka):
@@ -173,7 +156,7 @@ def test_feedback_and_dynamic_requests_go_to_the_feedback_topic(cli, kafka):
     world = ("add-world-element", "moon-01", "--kind", "faction", "--description", "Tide priests")
     assert cli(*world).exit_code == 0
 
-    found = records(kafka, Topic.FEEDBACK, at_least=4)
+    found = read_topic(kafka, Topic.FEEDBACK, at_least=4)
     assert [r.key for r in found] == [b"moon-01"] * 4
     decoded = [decode(r.value, accepted=FEEDBACK_TYPES) for r in found]
     assert [(d.event_type, d.payload.model_dump(mode="json")) for d in decoded] == [
@@ -194,7 +177,7 @@ def test_feedback_and_dynamic_requests_go_to_the_feedback_topic(cli, kafka):
             {"kind": "faction", "description": "Tide priests"},
         ),
     ]
-    assert records(kafka, Topic.COMMANDS) == []
+    assert read_topic(kafka, Topic.COMMANDS) == []
 
 
 def test_feedback_carries_the_sessions_correlation_id_when_the_store_knows_it(cli, kafka, tmp_path):
@@ -208,7 +191,7 @@ def test_feedback_carries_the_sessions_correlation_id_when_the_store_knows_it(cl
     assert cli("feedback", "unknown-01", "concept", "accept").exit_code == 0
     known, unknown = (
         decode(r.value, accepted=FEEDBACK_TYPES).envelope
-        for r in records(kafka, Topic.FEEDBACK, at_least=2)
+        for r in read_topic(kafka, Topic.FEEDBACK, at_least=2)
     )
     assert known.correlation_id == "corr-1"
     assert unknown.correlation_id != "corr-1"
@@ -239,7 +222,7 @@ def test_bad_input_exits_2_with_one_line_and_publishes_nothing(cli, kafka):
         result = cli(*args)
         assert result.exit_code == 2, (args, result.output)
         assert message in one_line(result.stderr), args
-    assert records(kafka, Topic.COMMANDS) == [] and records(kafka, Topic.FEEDBACK) == []
+    assert read_topic(kafka, Topic.COMMANDS) == [] and read_topic(kafka, Topic.FEEDBACK) == []
 
 
 def test_a_malformed_setting_exits_2_naming_the_variable(cli, kafka, monkeypatch):

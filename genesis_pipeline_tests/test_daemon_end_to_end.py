@@ -19,9 +19,10 @@ from genesis_pipeline.domain.events import Envelope
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.messaging.kafka import KafkaConfig
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline_tests.kafka_reading import published_events
 from genesis_pipeline_tests.pipeline.test_commands import FULL_CHAIN
-from genesis_pipeline_tests.production_stack import request_sessions, wait_for
+from genesis_pipeline_tests.support.kafka_topics import published_events
+from genesis_pipeline_tests.support.production_stack import request_sessions
+from genesis_pipeline_tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]

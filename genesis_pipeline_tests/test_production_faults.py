@@ -16,14 +16,14 @@ import pytest
 from genesis_pipeline.domain.stages import STAGE_ORDER
 from genesis_pipeline_tests.conftest import POSTGRES_ADMIN_URL
 from genesis_pipeline_tests.pipeline.test_commands import FULL_CHAIN
-from genesis_pipeline_tests.production_stack import (
+from genesis_pipeline_tests.support.production_stack import (
     BIBLE_BUCKET,
     FINISHED,
     ProductionStack,
     overlapping_runs,
     production_stack,
-    wait_for,
 )
+from genesis_pipeline_tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 PREMISE = "A cartographer of a drowned city maps streets that move with the tide"

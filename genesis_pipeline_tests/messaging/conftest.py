@@ -1,20 +1,18 @@
 """Outboxes to fill and a topic to read back, for the relay tests."""
 
-import asyncio
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from aiokafka import TopicPartition
 
 from genesis_pipeline.domain.events import Envelope, EventType, new_event
 from genesis_pipeline.messaging.kafka import KafkaConfig
 from genesis_pipeline.messaging.topics import Topic
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.tables import outbox
+from genesis_pipeline_tests.support.kafka_topics import read_topic
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -70,35 +68,13 @@ class Published:
 
 
 def read_events(kafka: KafkaConfig, *, at_least: int, timeout_s: float = 20.0) -> list[Published]:
-    """Every message on the events topic in partition order: read until `at_least` are in and
-    a poll brings nothing more (so duplicates show up too), or until `timeout_s`."""
-    return asyncio.run(_read(kafka, kafka.topic(Topic.EVENTS), at_least, timeout_s))
-
-
-async def _read(kafka: KafkaConfig, topic: str, at_least: int, timeout_s: float) -> list[Published]:
-    consumer = kafka.consumer()
-    await consumer.start()
-    try:
-        deadline = time.monotonic() + timeout_s
-        partitions: set[int] = set()
-        while not partitions and time.monotonic() < deadline:
-            await consumer.topics()
-            partitions = set(consumer.partitions_for_topic(topic) or ())
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        found: list[Published] = []
-        while time.monotonic() < deadline:
-            batches = await consumer.getmany(*tps, timeout_ms=300)
-            messages = [m for tp in tps for m in batches.get(tp, [])]
-            for m in messages:
-                assert m.key is not None and m.value is not None
-                found.append(Published(m.key.decode(), Envelope.model_validate_json(m.value)))
-            if len(found) >= at_least and not messages:
-                break
-        return found
-    finally:
-        await consumer.stop()
+    """Every message on the events topic: read until `at_least` are in and a fetch brings
+    nothing more (so duplicates show up too), or until `timeout_s`."""
+    records = read_topic(kafka, Topic.EVENTS, at_least=at_least, timeout_s=timeout_s)
+    return [
+        Published((r.key or b"").decode(), Envelope.model_validate_json(r.value or b""))
+        for r in records
+    ]
 
 
 def by_session(published: list[Published]) -> dict[str, list[str]]:

@@ -5,7 +5,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from genesis_pipeline.messaging.local_broker import free_port
 from genesis_pipeline.messaging.topics import Topic
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline_tests.messaging.conftest import fill_outbox, read_events, unsent
+from genesis_pipeline_tests.support.waiting import wait_for
 
 RELAY = [sys.executable, "-c", "from genesis_pipeline.cli import main; main()", "relay"]
 
@@ -33,16 +33,6 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GenesisStore:
 
 def genesis(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
-
-
-def wait_for(condition: Callable[[], bool], what: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while not condition():
-        if process.poll() is not None:
-            raise AssertionError(f"the relay exited ({process.returncode}) before {what}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)
 
 
 def test_relay_once_publishes_what_is_pending_and_exits_0(
@@ -92,9 +82,15 @@ def test_the_relay_process_publishes_as_rows_arrive_and_stops_cleanly_on_ctrl_c(
     fill_outbox(store, sessions=2, per_session=10)
     process = subprocess.Popen(RELAY, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: unsent(store) == 0, "the first rows were published", process)
+        wait_for("the first rows published", lambda: unsent(store) == 0, 30, 0.005, watched=process)
         fill_outbox(store, sessions=2, per_session=5)
-        wait_for(lambda: unsent(store) == 0, "the rows written later were published", process)
+        wait_for(
+            "the rows written later published",
+            lambda: unsent(store) == 0,
+            30,
+            0.005,
+            watched=process,
+        )
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)
     finally:

@@ -27,7 +27,7 @@ from genesis_pipeline.domain.events import Envelope
 from genesis_pipeline.messaging.kafka import KafkaConfig, OutMessage, Record
 from genesis_pipeline.messaging.topics import Topic
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline_tests.kafka_reading import read_topic
+from genesis_pipeline_tests.support.kafka_topics import read_topic
 
 SENSORS = (genesis_commands_sensor, genesis_feedback_sensor, genesis_revision_sensor)
 PREMISE = "A lighthouse keeper on a drowned coast finds a map that redraws itself every tide"

@@ -14,9 +14,9 @@ from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.messaging.kafka import KafkaConfig, KafkaUnavailableError
 from genesis_pipeline.messaging.local_broker import LocalBroker
 from genesis_pipeline.messaging.topics import Topic
-from genesis_pipeline_tests.kafka_reading import published_events
 from genesis_pipeline_tests.pipeline.conftest import PREMISE, Pipeline, make_pipeline
 from genesis_pipeline_tests.pipeline.test_commands import FULL_CHAIN
+from genesis_pipeline_tests.support.kafka_topics import published_events
 
 
 def test_the_events_of_a_session_reach_the_topic_in_contract_order(pipeline: Pipeline) -> None:

@@ -21,7 +21,7 @@ from genesis_pipeline.store.export import (
     write_bible,
 )
 from genesis_pipeline_tests.gates import samples
-from genesis_pipeline_tests.s3_server import moto_s3_server
+from genesis_pipeline_tests.support.s3_server import moto_s3_server
 from genesis_pipeline_tests.test_cli import PREMISE, cli  # noqa: F401 - `cli` is a fixture
 
 REGION = "eu-west-1"

@@ -13,8 +13,8 @@ from genesis_pipeline.store import migrate
 from genesis_pipeline.store.engine import make_engine
 from genesis_pipeline.store.tables import metadata
 from genesis_pipeline_tests.conftest import POSTGRES_ADMIN_URL
-from genesis_pipeline_tests.postgres import scratch_database
 from genesis_pipeline_tests.store.conftest import DATABASES
+from genesis_pipeline_tests.support.postgres import scratch_database
 
 
 @pytest.fixture(params=DATABASES)

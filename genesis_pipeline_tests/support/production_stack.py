@@ -19,7 +19,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import dagster as dg
@@ -31,24 +31,14 @@ from genesis_pipeline.messaging.kafka import KafkaConfig, OutMessage
 from genesis_pipeline.messaging.topics import Topic
 from genesis_pipeline.service.planner import PARTITION_TAG, SESSION_TAG
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline_tests.kafka_reading import published_events
-from genesis_pipeline_tests.postgres import scratch_database
+from genesis_pipeline_tests.support.kafka_topics import published_events
+from genesis_pipeline_tests.support.postgres import scratch_database
+from genesis_pipeline_tests.support.waiting import wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMPUTE_LOG_BUCKET = "genesis-compute-logs"
 BIBLE_BUCKET = "genesis-bibles"
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
-T = TypeVar("T")
-
-
-def wait_for(what: str, probe: Callable[[], T | None], timeout_s: float, poll_s: float = 0.5) -> T:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(poll_s)
-    raise AssertionError(f"timed out after {timeout_s:g}s waiting for {what}")
 
 
 def request_sessions(
