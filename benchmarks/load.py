@@ -14,7 +14,7 @@ waits until every one is completed and its events are published, then prints:
 
     python benchmarks/load.py [--sessions 50] [--latency 0.5] [--keep-log]
 
-Goals (issue 4, this 2-core machine): all sessions complete, 0 lost or duplicated events,
+Goals (on this 2-core machine): all sessions complete, 0 lost or duplicated events,
 run-worker peak RSS ≤ 300 MB; and no session runs overlapping, no stage built twice.
 Exit status 0 when they are met, 1 otherwise.
 `--latency` is the offline generator's simulated model time per stage (GENESIS_OFFLINE_LATENCY_S).
