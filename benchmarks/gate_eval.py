@@ -1,6 +1,6 @@
 """How well the quality and consistency gates judge the labelled evaluation set.
 
-Reads genesis_pipeline_tests/gates/eval/ by path (its README describes the format), runs both
+Reads genesis_pipeline_tests/unit/gates/eval/ by path (its README describes the format), runs both
 gates over every example as the pipeline would, and prints:
 
   per defect kind    defects the example's gate caught with a finding on the example's field
@@ -20,7 +20,9 @@ from pathlib import Path
 
 from genesis_pipeline.gates.eval_set import Judged, judge, load_eval_set
 
-EVAL_SET = Path(__file__).resolve().parents[1] / "genesis_pipeline_tests" / "gates" / "eval"
+EVAL_SET = (
+    Path(__file__).resolve().parents[1] / "genesis_pipeline_tests" / "unit" / "gates" / "eval"
+)
 MIN_DETECTION = 0.95
 MAX_FALSE_REJECTION = 0.05
 

@@ -2,9 +2,9 @@
 
 `docs/schemas/` holds them as checked in, one file per name below: `envelope.json`, one
 `<event_type>.json` per event type with the schema of its payload (inbound and outbound), and
-`bible.json`, the exported bible. `genesis_pipeline_tests/domain/test_contract_schemas.py` fails
-when a model and its file differ; `GENESIS_UPDATE_SCHEMAS=1 pytest
-genesis_pipeline_tests/domain/test_contract_schemas.py` rewrites the files from the models.
+`bible.json`, the exported bible. `genesis_pipeline_tests/unit/domain/test_contract_schemas.py`
+fails when a model and its file differ; `GENESIS_UPDATE_SCHEMAS=1 pytest
+genesis_pipeline_tests/unit/domain/test_contract_schemas.py` rewrites the files from the models.
 
 Pure: domain models only, no Dagster, so the schemas can be produced and checked without
 loading the pipeline.

@@ -2,7 +2,7 @@
 
 The store writes these payloads as plain dicts when it records a fact (`store/stage_facts.py`,
 `store/session_facts.py`, `store/inbound.py`, `store/genesis_store.py`, `store/maintenance.py`);
-these models are what consumers may rely on. `genesis_pipeline_tests/store/
+these models are what consumers may rely on. `genesis_pipeline_tests/integration/store/
 test_outbound_payloads.py` checks every payload the store writes against its model, so the two
 cannot part silently, and `docs/schemas/` holds the models' JSON Schemas.
 """

@@ -1,6 +1,6 @@
 """The gates' evaluation set: labelled drafts, and whether the gates judge each one right.
 
-The data lives in `genesis_pipeline_tests/gates/eval/` (its README describes the format):
+The data lives in `genesis_pipeline_tests/unit/gates/eval/` (its README describes the format):
 premise files hold a good artifact for every stage of one premise, example files hold
 defective drafts, each made by a named mutation of a good artifact or given whole. This
 module reads them (the only I/O among the gates; the gates themselves stay pure) so that the
