@@ -112,3 +112,37 @@ class StageRow:
     passed: VersionRecord | None
     gates: list[GateRecord]
     pending_revision: RevisionRequestRecord | None
+
+
+@dataclass(frozen=True)
+class PassedStage:
+    """The newest version of a stage that passed its gates."""
+
+    session_id: str
+    stage: Stage
+    version: int
+    prompt_version: str
+    approved: bool
+
+
+@dataclass(frozen=True)
+class AuditedVersion:
+    """A final version of a completed session, what it was built from, and the consistency
+    verdict stored with it."""
+
+    version_id: int
+    stage: Stage
+    version: int
+    artifact: Artifact
+    upstream: dict[Stage, Artifact]  # the versions it was generated from and judged against
+    passed_versions: dict[Stage, int]
+    spec: SessionSpec  # what the writer asked for: its premise's words are no one's name
+    stored_passed: bool | None  # None: no consistency verdict was stored
+    reported: bool  # an audit regression of this version is recorded already
+
+
+@dataclass(frozen=True)
+class AuditSubject:
+    session_id: str
+    correlation_id: str
+    versions: dict[Stage, AuditedVersion]

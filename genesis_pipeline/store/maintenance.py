@@ -2,15 +2,19 @@
 completed sessions, and outbox retention."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from genesis_pipeline.domain.artifacts import Artifact
 from genesis_pipeline.domain.events import EventType
-from genesis_pipeline.domain.records import GateRecord, VersionRecord
-from genesis_pipeline.domain.session import SessionSpec, SessionStatus
+from genesis_pipeline.domain.records import (
+    AuditedVersion,
+    AuditSubject,
+    GateRecord,
+    PassedStage,
+    VersionRecord,
+)
+from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.domain.verdicts import GateName, GateVerdict
 from genesis_pipeline.service.announce import announce
@@ -24,40 +28,6 @@ BACKFILL_STATUSES = (SessionStatus.ACTIVE, SessionStatus.COMPLETED)
 # The audit's verdict is kept beside the gate verdicts: the outbox row announcing a
 # regression is deleted by retention, this row is what says "reported already" for good.
 AUDIT_GATE = f"{GateName.CONSISTENCY.value}_audit"
-
-
-@dataclass(frozen=True)
-class PassedStage:
-    """The newest version of a stage that passed its gates."""
-
-    session_id: str
-    stage: Stage
-    version: int
-    prompt_version: str
-    approved: bool
-
-
-@dataclass(frozen=True)
-class AuditedVersion:
-    """A final version of a completed session, what it was built from, and the consistency
-    verdict stored with it."""
-
-    version_id: int
-    stage: Stage
-    version: int
-    artifact: Artifact
-    upstream: dict[Stage, Artifact]  # the versions it was generated from and judged against
-    passed_versions: dict[Stage, int]
-    spec: SessionSpec  # what the writer asked for: its premise's words are no one's name
-    stored_passed: bool | None  # None: no consistency verdict was stored
-    reported: bool  # an audit regression of this version is recorded already
-
-
-@dataclass(frozen=True)
-class AuditSubject:
-    session_id: str
-    correlation_id: str
-    versions: dict[Stage, AuditedVersion]
 
 
 class Maintenance:

@@ -6,10 +6,10 @@ from datetime import timedelta
 import dagster as dg
 from pydantic import Field, ValidationError
 
-from genesis_pipeline.defs.automation.consistency_audit import consistency_regressions
-from genesis_pipeline.defs.automation.stale_prompts import BACKFILL_PRIORITY
 from genesis_pipeline.defs.resources import GenesisStoreResource
+from genesis_pipeline.service.consistency_audit import consistency_regressions
 from genesis_pipeline.service.planner import MAINTENANCE_TAG, PRIORITY_TAG
+from genesis_pipeline.service.stale_prompts import BACKFILL_PRIORITY
 from genesis_pipeline.store.maintenance import Maintenance
 from genesis_pipeline.store.repositories import utcnow
 

@@ -14,15 +14,15 @@ from genesis_pipeline.defs.automation.maintenance_jobs import (
     genesis_consistency_audit_job,
     genesis_outbox_retention_job,
 )
-from genesis_pipeline.defs.automation.stale_prompts import (
-    STALE_PROMPT_BACKFILL,
-    StaleRun,
-    plan_stale_runs,
-)
 from genesis_pipeline.defs.resources import GenesisStoreResource
 from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.service.planner import BACKFILL_TAG, SESSION_TAG, STALE_KEY_TAG
+from genesis_pipeline.service.stale_prompts import (
+    STALE_PROMPT_BACKFILL,
+    StaleRun,
+    plan_stale_runs,
+)
 from genesis_pipeline.settings import GenesisSettings
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.maintenance import Maintenance

@@ -7,11 +7,12 @@ import pytest
 import sqlalchemy as sa
 
 from genesis_pipeline.domain.events import EventType, new_event
+from genesis_pipeline.domain.records import PassedStage
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.service import handlers
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline.store.maintenance import Maintenance, PassedStage
+from genesis_pipeline.store.maintenance import Maintenance
 from genesis_pipeline.store.repositories import utcnow
 from genesis_pipeline.store.tables import outbox
 from genesis_pipeline_tests.integration.store.conftest import concept_artifact, outcome_for

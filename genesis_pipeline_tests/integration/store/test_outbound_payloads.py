@@ -19,11 +19,12 @@ from genesis_pipeline.domain.inbound import (
 )
 from genesis_pipeline.domain.outbound import OUTBOUND_PAYLOADS
 from genesis_pipeline.domain.outcome import decide
+from genesis_pipeline.domain.records import AuditedVersion, AuditSubject
 from genesis_pipeline.domain.session import ReviewMode, SessionSpec
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.service import handlers
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline.store.maintenance import AuditedVersion, AuditSubject, Maintenance
+from genesis_pipeline.store.maintenance import Maintenance
 from genesis_pipeline_tests.integration.store.conftest import (
     concept_artifact,
     outcome_for,

@@ -1,6 +1,6 @@
-from genesis_pipeline.defs.automation.stale_prompts import StaleRun, plan_stale_runs
+from genesis_pipeline.domain.records import PassedStage
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
-from genesis_pipeline.store.maintenance import PassedStage
+from genesis_pipeline.service.stale_prompts import StaleRun, plan_stale_runs
 
 CURRENT = {stage: f"{stage.value}-v2" for stage in STAGE_ORDER}
 

@@ -2,9 +2,9 @@
 
 from collections.abc import Iterable
 
+from genesis_pipeline.domain.records import AuditedVersion
 from genesis_pipeline.domain.verdicts import GateVerdict
 from genesis_pipeline.gates.consistency import consistency_gate
-from genesis_pipeline.store.maintenance import AuditedVersion
 
 
 def consistency_regressions(versions: Iterable[AuditedVersion]) -> list[GateVerdict]:

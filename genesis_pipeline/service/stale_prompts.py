@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from genesis_pipeline.domain.records import PassedStage
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage, stage_and_downstream
 from genesis_pipeline.service.planner import (
     BACKFILL_TAG,
@@ -10,7 +11,6 @@ from genesis_pipeline.service.planner import (
     STALE_PROMPT_TAG,
     session_tags,
 )
-from genesis_pipeline.store.maintenance import PassedStage
 
 STALE_PROMPT_BACKFILL = "stale_prompt"
 # Below every session's own priority (SessionSpec allows -10…10): a backfill run waits in the
