@@ -1,17 +1,22 @@
 """Kafka on aiokafka: connection settings, bounded timeouts, batched publish, manual-assignment
-fetch. Every call is bounded by `timeout_s`, so a sensor tick never hangs on a dead broker."""
+fetch. Every call is bounded by `timeout_s`, so a sensor tick never hangs on a dead broker.
+
+aiokafka is imported where a client is built or its errors are caught, so that loading the code
+location does not load it (docs/ARCHITECTURE.md §3)."""
+
+from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import KafkaError
-from aiokafka.structs import ConsumerRecord
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from genesis_pipeline.messaging.topics import Topic, topic_name
 from genesis_pipeline.settings import GenesisSettings
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+    from aiokafka.structs import ConsumerRecord
 
 T = TypeVar("T")
 
@@ -41,7 +46,7 @@ class Record:
     headers: tuple[tuple[str, bytes], ...] = ()
 
     @classmethod
-    def from_message(cls, message: ConsumerRecord[bytes, bytes]) -> "Record":
+    def from_message(cls, message: ConsumerRecord[bytes, bytes]) -> Record:
         return cls(
             topic=message.topic,
             partition=message.partition,
@@ -83,7 +88,7 @@ class KafkaConfig:
     @classmethod
     def from_settings(
         cls, settings: GenesisSettings | None = None, **overrides: Any
-    ) -> "KafkaConfig":
+    ) -> KafkaConfig:
         s = settings or GenesisSettings()
         values: dict[str, Any] = dict(
             bootstrap=s.kafka_bootstrap,
@@ -122,6 +127,8 @@ class KafkaConfig:
         return options
 
     def producer(self, **options: Any) -> AIOKafkaProducer:
+        from aiokafka import AIOKafkaProducer
+
         return AIOKafkaProducer(
             acks="all",
             enable_idempotence=self.idempotence,
@@ -131,18 +138,26 @@ class KafkaConfig:
             **options,
         )
 
-    def consumer(self) -> AIOKafkaConsumer:
+    def consumer(self, group_id: str | None = None) -> AIOKafkaConsumer:
+        """Manual assignment (offsets live in a sensor's cursor), or a member of `group_id`
+        whose offsets the broker keeps; either way committed only by us."""
+        from aiokafka import AIOKafkaConsumer
+
         return AIOKafkaConsumer(
-            group_id=None,  # manual assignment: offsets live in our cursors, not in the broker
+            group_id=group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=50,
             **self._common(),
         )
 
-    async def bounded(self, awaitable: Awaitable[T], what: str) -> T:
+    async def bounded(self, awaitable: Awaitable[T], what: str, *, timeout: bool = True) -> T:
+        """`awaitable` within the config's timeout (or, `timeout=False`, as long as it takes),
+        with Kafka's errors as `KafkaUnavailableError`."""
+        from aiokafka.errors import KafkaError
+
         try:
-            return await asyncio.wait_for(awaitable, self.timeout_s)
+            return await asyncio.wait_for(awaitable, self.timeout_s if timeout else None)
         except TimeoutError:
             raise KafkaUnavailableError(
                 f"{what}: no answer from {self.bootstrap} within {self.timeout_s:g}s"
@@ -181,6 +196,8 @@ class KafkaConfig:
 
     async def fetch(self, topic: str, offsets: Mapping[int, int], *, max_records: int) -> Fetched:
         """Read up to `max_records` from each partition's stored offset (earliest when new)."""
+        from aiokafka import TopicPartition
+
         consumer = self.consumer()
         try:
             await self.bounded(consumer.start(), "connecting the consumer")

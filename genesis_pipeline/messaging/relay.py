@@ -7,6 +7,8 @@ published in outbox (id) order, and a session's rows never overtake an older row
 relay still holds (see `Outbox.claim_unsent`), so per session the topic keeps outbox order.
 """
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import logging
@@ -14,12 +16,10 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import backoff
 import sqlalchemy as sa
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 
 from genesis_pipeline.messaging.codec import encode
 from genesis_pipeline.messaging.kafka import (
@@ -31,6 +31,9 @@ from genesis_pipeline.messaging.kafka import (
 from genesis_pipeline.messaging.topics import Topic
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.outbox import ClaimedBatch
+
+if TYPE_CHECKING:  # aiokafka is imported where it is used, like in messaging/kafka.py
+    from aiokafka import AIOKafkaProducer
 
 # Measured with benchmarks/relay_throughput.py (2 cores): from 500 to 5,000 rows a batch the
 # relay moves 14-28k events/s on SQLite and PostgreSQL alike, while a batch's publish latency
@@ -71,7 +74,7 @@ class OutboxRelay:
         self._on_batch = on_batch
         self._producer: AIOKafkaProducer | None = None
 
-    async def __aenter__(self) -> "OutboxRelay":
+    async def __aenter__(self) -> OutboxRelay:
         return self
 
     async def __aexit__(
@@ -88,6 +91,8 @@ class OutboxRelay:
         await self._ready_producer()
 
     async def close(self) -> None:
+        from aiokafka.errors import KafkaError
+
         producer, self._producer = self._producer, None
         if producer is not None:
             # A dead broker can keep `stop()` flushing; the rows are unsent anyway.
@@ -196,6 +201,8 @@ class OutboxRelay:
         return self._producer
 
     async def _publish(self, producer: AIOKafkaProducer, batch: ClaimedBatch) -> None:
+        from aiokafka.errors import KafkaError
+
         messages = [
             OutMessage(self.topic, key=event.session_id.encode(), value=encode(event.envelope))
             for event in batch.events

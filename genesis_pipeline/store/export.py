@@ -6,20 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import boto3
-from botocore import UNSIGNED
-from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    ParamValidationError,
-    PartialCredentialsError,
-    ReadTimeoutError,
-)
-from dagster_aws.s3 import S3Resource
+import dagster as dg
 
 from genesis_pipeline.domain.bible import BibleDocument
 from genesis_pipeline.domain.bible_markdown import render_bible_markdown
@@ -43,18 +30,34 @@ class ExportLocationError(ExportError):
     """The export location itself is wrong (a user mistake: bad usage)."""
 
 
-class BoundedS3Resource(S3Resource):
-    """dagster-aws's S3Resource with connect/read timeouts and few retries, so an endpoint that
-    does not answer fails an export within seconds. dagster-aws builds its client with a
-    botocore Config holding retries only, hence the override; every S3Resource field still
-    applies, and the endpoint, region and credentials come from the usual AWS_* environment
-    (AWS_ENDPOINT_URL included) when not set here."""
+class BoundedS3Resource(dg.ConfigurableResource):
+    """The S3 client for exports: configured like dagster-aws's S3Resource, with connect/read
+    timeouts and few retries, so an endpoint that does not answer fails an export within seconds
+    (dagster-aws builds its client with a botocore Config holding retries only). The endpoint,
+    region and credentials come from the usual AWS_* environment (AWS_ENDPOINT_URL included)
+    when not set here. Not an S3Resource subclass: importing dagster-aws costs about 1 s and
+    50 MB (boto3, and much of Dagster through its components), which every process that loads
+    the code location would pay; boto3 is imported when an export goes to S3."""
 
-    max_attempts: int = 2
+    # S3Resource's fields and defaults, but for max_attempts (S3Resource: 5).
+    use_unsigned_session: bool = False
+    region_name: str | None = None
+    endpoint_url: str | None = None
+    max_attempts: int = 2  # the first attempt included (boto3's standard retry mode)
+    profile_name: str | None = None
+    use_ssl: bool = True
+    verify: bool | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    aws_session_token: str | None = None
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 20.0
 
     def get_client(self) -> Any:
+        import boto3
+        from botocore import UNSIGNED
+        from botocore.config import Config
+
         config = Config(
             connect_timeout=self.connect_timeout_s,
             read_timeout=self.read_timeout_s,
@@ -109,7 +112,7 @@ def bible_files(document: BibleDocument) -> dict[str, str]:
     }
 
 
-def write_bible(document: BibleDocument, uri: str, *, s3: S3Resource | None = None) -> str:
+def write_bible(document: BibleDocument, uri: str, *, s3: BoundedS3Resource | None = None) -> str:
     """Write `<session>.json` and `<session>.md` under `uri`; returns the JSON file's location.
     `s3` configures the client for s3:// locations (default: BoundedS3Resource())."""
     parsed = urlparse(uri)
@@ -132,7 +135,9 @@ def write_bible(document: BibleDocument, uri: str, *, s3: S3Resource | None = No
     )
 
 
-def _write_s3(document: BibleDocument, location: S3Location, s3: S3Resource) -> str:
+def _write_s3(document: BibleDocument, location: S3Location, s3: BoundedS3Resource) -> str:
+    from botocore.exceptions import BotoCoreError, ClientError
+
     files = bible_files(document)
     json_name = f"{document.session_id}.json"
     # The JSON goes last: whoever finds it (genesis lint, a reader) finds the Markdown too.
@@ -155,6 +160,16 @@ def _write_s3(document: BibleDocument, location: S3Location, s3: S3Resource) -> 
 
 def _s3_error(error: Exception, location: S3Location, endpoint: str) -> ExportError:
     """One line saying what went wrong, for a person who has to fix their settings."""
+    from botocore.exceptions import (
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        ParamValidationError,
+        PartialCredentialsError,
+        ReadTimeoutError,
+    )
+
     where = f"at {endpoint}" if endpoint else "(endpoint unknown)"
     if isinstance(error, ClientError):
         code = str(error.response.get("Error", {}).get("Code", ""))
