@@ -28,6 +28,12 @@ class GenesisSettings(BaseSettings):
     # Production Kafka supports the idempotent producer; the local Tansu broker does not.
     kafka_idempotence: bool = True
     kafka_timeout_s: float = Field(default=10.0, gt=0)
+    # Who reads genesis.commands and genesis.feedback: the daemon's sensors (no extra process)
+    # or `genesis consume` (a consumer group, seconds faster); never both at once.
+    kafka_entry: Literal["sensors", "consumer"] = "sensors"
+    consumer_group: str = "genesis-pipeline"
+    # Where `genesis consume` submits runs: the Dagster webserver's GraphQL endpoint.
+    dagster_url: str = "http://127.0.0.1:3000"
     llm_provider: Literal["offline", "openai", "local"] = "offline"
     llm_base_url: str | None = None
     llm_api_key: str | None = None

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from genesis_pipeline.cli.common import fail_work
+from genesis_pipeline.cli.consume import consume
 from genesis_pipeline.cli.db import db
 from genesis_pipeline.cli.dev import dev
 from genesis_pipeline.cli.events import events
@@ -42,6 +43,6 @@ def main() -> None:
 
 for command in (
     run, status, export, lint, db, dev,  # in this process or on the genesis store
-    session, feedback, add_character, add_world_element, events, relay,  # over Kafka
+    session, feedback, add_character, add_world_element, events, relay, consume,  # Kafka
 ):  # fmt: skip
     main.add_command(command)

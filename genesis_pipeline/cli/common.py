@@ -15,6 +15,13 @@ console = Console()
 errors = Console(stderr=True)
 
 
+def say(line: str) -> None:
+    """A line of a long-running command's progress, flushed at once: its output is often a
+    pipe or a log file, read while the command runs."""
+    console.print(line, highlight=False, soft_wrap=True)
+    console.file.flush()
+
+
 def fail_usage(message: str) -> NoReturn:
     """A user mistake: one line on stderr, exit 2, no stack trace."""
     errors.print(f"[red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from genesis_pipeline.cli.common import console, ensure_dagster_home, fail_usage
+from genesis_pipeline.cli.common import ensure_dagster_home, fail_usage, say
 from genesis_pipeline.cli.run import check_provider, local_model_server
 
 
@@ -19,11 +19,17 @@ from genesis_pipeline.cli.run import check_provider, local_model_server
     default=None,
     help="The model behind the stages, as for `genesis run` (default GENESIS_LLM_PROVIDER).",
 )
-def dev(port: int, llm: str | None) -> None:
-    """A local broker if none answers, then `dagster dev` on this workspace; Ctrl-C stops all.
+@click.option(
+    "--sensors",
+    is_flag=True,
+    help="Read Kafka with the daemon's sensors instead of `genesis consume` (seconds slower).",
+)
+def dev(port: int, llm: str | None, sensors: bool) -> None:
+    """A local broker if none answers, `dagster dev` on this workspace and `genesis consume`;
+    Ctrl-C stops all.
 
     The broker (Tansu, in memory) is started on GENESIS_KAFKA_BOOTSTRAP when that is a free
-    loopback address; the outbox relay and the Kafka consumers run as sensors in the daemon.
+    loopback address; the outbox relay runs as a sensor in the daemon.
     """
     from genesis_pipeline.cli.common import fail_work
     from genesis_pipeline.cli.dev_stack import DevStackError, run_dev_stack
@@ -45,8 +51,9 @@ def dev(port: int, llm: str | None) -> None:
                 workspace,
                 home=home,
                 webserver_port=port,
-                say=lambda line: console.print(line, highlight=False, soft_wrap=True),
+                say=say,
                 extra_env=model_env,
+                sensors=sensors,
             )
         except DevStackError as error:
             fail_work(str(error))

@@ -1,7 +1,9 @@
-"""`genesis dev`: a local broker when none answers, then `dagster dev`; one signal stops both.
+"""`genesis dev`: a local broker when none answers, `dagster dev`, and `genesis consume`; one
+signal stops them all.
 
-The relay and the Kafka consumers are sensors that are on by default, so the daemon that
-`dagster dev` starts runs them: this module only has to provide a broker and supervise.
+The relay is a sensor that is on by default, so the daemon that `dagster dev` starts runs it.
+Kafka requests are read by `genesis consume` (GENESIS_KAFKA_ENTRY=consumer, the fast entry
+point), or with `sensors=True` by the daemon's Kafka sensors, as with no setup at all.
 """
 
 import asyncio
@@ -83,6 +85,19 @@ def start_local_broker(settings: GenesisSettings, log: Path) -> LocalBroker:
     return broker
 
 
+def create_storage(home: Path, settings: GenesisSettings) -> None:
+    """Create the instance's storage and the genesis store before the processes that share
+    them start: processes that create a fresh SQLite database at the same moment can each stamp
+    its schema version, and then every later open fails ("more than one head")."""
+    import dagster as dg
+
+    from genesis_pipeline.store.genesis_store import GenesisStore
+
+    with dg.DagsterInstance.from_config(str(home)):
+        pass
+    GenesisStore(settings.resolved_database_url())
+
+
 def run_dev_stack(
     workspace: Path,
     *,
@@ -90,16 +105,19 @@ def run_dev_stack(
     webserver_port: int,
     say: Callable[[str], None],
     extra_env: dict[str, str] | None = None,
+    sensors: bool = False,
 ) -> int:
-    """Run until SIGINT/SIGTERM (0) or until `dagster dev` exits on its own (its exit code).
+    """Run until SIGINT/SIGTERM (0) or until a process exits on its own (its exit code).
 
     `extra_env` reaches `dagster dev` and its runs (e.g. the model server `genesis dev` started).
     """
     settings = GenesisSettings()
     env = dict(os.environ) | (extra_env or {})
+    env["GENESIS_KAFKA_ENTRY"] = "sensors" if sensors else "consumer"
     broker: LocalBroker | None = None
     if answers(f"127.0.0.1:{webserver_port}"):
         raise DevStackError(f"port {webserver_port} is taken; pick another with --port")
+    create_storage(home, settings)
     with stop_requests() as stop:
         try:
             if answers(settings.kafka_bootstrap):
@@ -118,39 +136,56 @@ def run_dev_stack(
                 )
             if stop.is_set():
                 return 0
-            return _supervise_dagster(workspace, webserver_port, env, stop, say)
+            return _supervise(workspace, webserver_port, env, stop, say, consumer=not sensors)
         finally:
             if broker is not None:
                 broker.stop()
 
 
-def _supervise_dagster(
+def _supervise(
     workspace: Path,
     webserver_port: int,
     env: dict[str, str],
     stop: threading.Event,
     say: Callable[[str], None],
+    *,
+    consumer: bool,
 ) -> int:
-    command = [sys.executable, "-m", "dagster", "dev", "-w", str(workspace)]
-    command += ["--port", str(webserver_port)]
-    # Its own session: a Ctrl-C in the terminal reaches only us, and we stop `dagster dev`
-    # exactly once (a second SIGINT would cut its own orderly shutdown short).
-    dagster = subprocess.Popen(command, env=env, start_new_session=True)
+    dagster_dev = [sys.executable, "-m", "dagster", "dev", "-w", str(workspace)]
+    commands = {"dagster dev": [*dagster_dev, "--port", str(webserver_port)]}
+    if consumer:
+        url = f"http://127.0.0.1:{webserver_port}"
+        commands["genesis consume"] = [
+            sys.executable, "-m", "genesis_pipeline.cli", "consume", "--dagster-url", url
+        ]  # fmt: skip
+    # Their own sessions: a Ctrl-C in the terminal reaches only us, and we stop each exactly
+    # once (a second SIGINT would cut `dagster dev`'s own orderly shutdown short).
+    processes = {
+        name: subprocess.Popen(command, env=env, start_new_session=True)
+        for name, command in commands.items()
+    }
     say(f"UI       http://127.0.0.1:{webserver_port}  (Ctrl-C stops everything started here)")
+    say(
+        "kafka    read by `genesis consume` (GENESIS_KAFKA_ENTRY=consumer)"
+        if consumer
+        else "kafka    read by the daemon's sensors (GENESIS_KAFKA_ENTRY=sensors)"
+    )
     try:
         while not stop.wait(CHECK_INTERVAL_S):
-            code = dagster.poll()
-            if code is not None:
-                say(f"dagster dev exited with code {code}")
-                return code if code > 0 else 1
+            for name, process in processes.items():
+                code = process.poll()
+                if code is not None:
+                    say(f"{name} exited with code {code}")
+                    return code if code > 0 else 1
         say("stopping …")
         return 0
     finally:
-        _stop_process_group(dagster)
+        for process in reversed(processes.values()):
+            _stop_process_group(process)
 
 
 def _stop_process_group(process: "subprocess.Popen[bytes]") -> None:
-    """SIGINT for `dagster dev`'s orderly shutdown, then clear what is left of its group.
+    """SIGINT for an orderly shutdown, then clear what is left of the process's group.
 
     What is left are processes `dagster dev` does not wait for, such as runs the daemon
     launched; "Ctrl-C stops all" includes them.

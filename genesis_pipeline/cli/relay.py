@@ -2,7 +2,7 @@
 
 import click
 
-from genesis_pipeline.cli.common import console, ensure_dagster_home, fail_usage
+from genesis_pipeline.cli.common import console, ensure_dagster_home, fail_usage, say
 
 
 @click.command()
@@ -51,7 +51,7 @@ def relay(once: bool, batch_size: int) -> None:
             store,
             config,
             batch_size=batch_size,
-            say=lambda line: console.print(line, highlight=False, soft_wrap=True),
+            say=say,
         )
     except IdempotenceUnsupportedError as error:
         fail_usage(str(error))  # configuration, not a passing outage

@@ -1,4 +1,5 @@
-"""The relay as a process of its own (`genesis relay`): runs until SIGINT or SIGTERM."""
+"""The relay as a process of its own (`genesis relay`): runs until SIGINT or SIGTERM; and the
+output of such processes (the relay, `genesis consume`)."""
 
 import asyncio
 import logging
@@ -26,10 +27,10 @@ class _SayHandler(logging.Handler):
 
 
 @contextmanager
-def relay_output(say: Say) -> Iterator[None]:
-    """The relay's progress and broker-state lines go to `say`; aiokafka's own connection
-    errors (a line per retry and node) are left out, the relay's one-line warning says it."""
-    logger = relay_log
+def process_output(say: Say, logger: logging.Logger = relay_log) -> Iterator[None]:
+    """A long-running process's progress and broker-state lines (`logger`'s) go to `say`;
+    aiokafka's own connection errors (a line per retry and node) are left out, the process's
+    one-line warning says it."""
     aiokafka_logger = logging.getLogger("aiokafka")
     handler = _SayHandler(say)
     levels = logger.level, aiokafka_logger.level
@@ -62,7 +63,7 @@ def relay_until_stopped(
         async with OutboxRelay(store, config, batch_size=batch_size) as relay:
             await relay.run(stop, poll_interval_s=poll_interval_s)
 
-    with relay_output(say):
+    with process_output(say):
         asyncio.run(main())
 
 
@@ -76,5 +77,5 @@ def drain_once(
             await relay.connect()  # an unreachable broker fails `--once` even with nothing to do
             return await relay.drain()
 
-    with relay_output(lambda _line: None):
+    with process_output(lambda _line: None):
         return asyncio.run(drain())

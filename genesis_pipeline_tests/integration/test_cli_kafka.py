@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 from click.testing import CliRunner, Result
 from rich.console import Console
@@ -32,7 +33,9 @@ from genesis_pipeline.messaging.local_broker import free_port
 from genesis_pipeline.messaging.topics import Topic
 from genesis_pipeline.service import handlers
 from genesis_pipeline.store.genesis_store import GenesisStore
+from genesis_pipeline_tests.support import waiting
 from genesis_pipeline_tests.support.kafka_topics import read_topic
+from genesis_pipeline_tests.support.production_stack import request_sessions
 
 PREMISE = "A lighthouse keeper on a drowned coast finds a map that redraws itself every tide"
 
@@ -230,6 +233,13 @@ def test_a_malformed_setting_exits_2_naming_the_variable(cli, kafka, monkeypatch
     result = cli("session", "new", "--premise", PREMISE)
     assert result.exit_code == 2
     assert "GENESIS_KAFKA_TIMEOUT_S" in one_line(result.stderr)
+
+
+def test_consume_refuses_to_race_the_sensors_with_one_line(cli, kafka, monkeypatch):
+    monkeypatch.delenv("GENESIS_KAFKA_ENTRY", raising=False)
+    result = cli("consume")
+    assert result.exit_code == 2
+    assert "GENESIS_KAFKA_ENTRY=consumer" in one_line(result.stderr)
 
 
 def test_a_broker_that_is_down_fails_with_a_one_line_reason(cli, monkeypatch):
@@ -564,10 +574,26 @@ def test_dev_starts_broker_and_dagster_and_ctrl_c_stops_everything(dev_home):
         deadline = time.monotonic() + 120
         while not (answers(broker) and answers_http(f"http://127.0.0.1:{ui}/server_info")):
             assert dev.poll() is None, b"".join(output).decode()
-            assert time.monotonic() < deadline, "the stack did not come up"
+            assert time.monotonic() < deadline, b"".join(output).decode(errors="replace")
             time.sleep(0.5)
         started = descendants(dev.pid)
-        assert len(started) >= 4  # broker, dagster dev, webserver, daemon (+ code server)
+        # broker, dagster dev, webserver, daemon, genesis consume (+ code servers)
+        assert len(started) >= 5
+
+        # A request over Kafka is read by `genesis consume`, which submits its run.
+        kafka = KafkaConfig(bootstrap=broker, topic_prefix="dev.", idempotence=False)
+        request_sessions(kafka, ["dev-session-1"], PREMISE)
+        instance = dg.DagsterInstance.from_config(str(dev_home))
+        run = waiting.wait_for(
+            "the session's run",
+            lambda: instance.get_run_records(
+                dg.RunsFilter(tags={"genesis/session": "dev-session-1"})
+            ),
+            90,
+            watched=dev,
+        )[0].dagster_run
+        assert run.tags["dagster/run_key"].startswith("session:")
+        assert "dagster/sensor_name" not in run.tags  # not the commands sensor's
 
         dev.send_signal(signal.SIGINT)
         assert dev.wait(timeout=120) == 0
@@ -577,6 +603,7 @@ def test_dev_starts_broker_and_dagster_and_ctrl_c_stops_everything(dev_home):
         drain.join(timeout=10)
     text = b"".join(output).decode(errors="replace")
     assert f"local Tansu at {broker}" in text and f"http://127.0.0.1:{ui}" in text
+    assert "read by `genesis consume`" in text
     assert "Traceback" not in text
     assert not answers(broker)
     assert not answers(f"127.0.0.1:{ui}")

@@ -45,6 +45,13 @@ def request_sessions(
     kafka: KafkaConfig, session_ids: Iterable[str], premise: str, **payload: Any
 ) -> None:
     """`genesis.session.requested` for each session, in one batch on genesis.commands."""
+    asyncio.run(kafka.publish(session_requests(kafka, session_ids, premise, **payload)))
+
+
+def session_requests(
+    kafka: KafkaConfig, session_ids: Iterable[str], premise: str, **payload: Any
+) -> list[OutMessage]:
+    """`genesis.session.requested` for each session, keyed by session, for genesis.commands."""
     messages = []
     for sid in session_ids:
         envelope = Envelope(
@@ -57,7 +64,7 @@ def request_sessions(
         )
         value = envelope.model_dump_json().encode()
         messages.append(OutMessage(kafka.topic(Topic.COMMANDS), sid.encode(), value))
-    asyncio.run(kafka.publish(messages))
+    return messages
 
 
 @dataclass

@@ -1,23 +1,36 @@
-"""One handler per inbound event type (docs/CONTRACT.md §4), looked up in a table.
+"""One handler per inbound event type (docs/CONTRACT.md §4), looked up in a table, and what a
+batch of Kafka records does to Dagster, for either entry point (the sensors, `genesis consume`).
 
 A handler applies its event to the genesis store (idempotently, through the inbox) and adds the
-Dagster effects the event asks for to `Effects`; the sensor carries them out. Effects are
+Dagster effects the event asks for to `Effects`; the entry point carries them out. Effects are
 derived from the stored state, so a redelivered event asks for the same runs under the same
-run keys, and Dagster starts each run once.
+run keys, and each run starts once.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import dagster as dg
 
-from genesis_pipeline.defs.automation.jobs import planned_run
+from genesis_pipeline.defs.automation.jobs import IN_FLIGHT, QUEUED, planned_run
+from genesis_pipeline.defs.automation.sensors import revision_run_requests
 from genesis_pipeline.defs.checks import writer_approval
+from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS
 from genesis_pipeline.domain.events import EventType
-from genesis_pipeline.domain.inbound import FeedbackSubmitted, Inbound
+from genesis_pipeline.domain.inbound import FeedbackSubmitted, Inbound, Rejected
+from genesis_pipeline.messaging.codec import decode
+from genesis_pipeline.messaging.dlq import dead_letter
+from genesis_pipeline.messaging.kafka import OutMessage, Record
 from genesis_pipeline.service import handlers
 from genesis_pipeline.service.handlers import WRITER
-from genesis_pipeline.service.planner import Accepted, Requested, Resumed, Trigger, next_runs
+from genesis_pipeline.service.planner import (
+    PARTITION_TAG,
+    Accepted,
+    Requested,
+    Resumed,
+    Trigger,
+    next_runs,
+)
 from genesis_pipeline.store.genesis_store import GenesisStore, session_state
 
 
@@ -102,3 +115,61 @@ FEEDBACK_HANDLERS: dict[EventType, Handler] = {
     EventType.CHARACTER_REQUESTED: on_feedback,
     EventType.WORLDVIEW_ELEMENT_REQUESTED: on_feedback,
 }
+
+
+def apply_records(
+    records: Iterable[Record],
+    handlers: Mapping[EventType, Handler],
+    ctx: HandlerContext,
+    effects: Effects,
+    *,
+    dlq_topic: str,
+    warn: Callable[[str], None],
+) -> list[OutMessage]:
+    """Apply each record through `handlers`, adding to `effects`; the rejected ones come back as
+    dead letters, to publish before the offsets move past them."""
+    dead = []
+    for record in records:
+        try:
+            message = decode(record.value, accepted=handlers.keys())
+            handlers[message.event_type](message, ctx, effects)
+        except Rejected as rejected:
+            warn(f"{record.topic}[{record.partition}]@{record.offset} → DLQ: {rejected}")
+            dead.append(dead_letter(record, rejected, dlq_topic=dlq_topic))
+    return dead
+
+
+def carry_out(
+    instance: dg.DagsterInstance, ctx: HandlerContext, effects: Effects
+) -> tuple[list[dg.RunRequest], list[str]]:
+    """Stop the runs and report the approvals `effects` ask for; return the runs to start (one
+    per run key, revision runs included) and the session partitions to add first."""
+    _stop_runs(instance, effects.stop_runs)
+    for evaluation in effects.approvals:
+        instance.report_runless_asset_event(evaluation)
+    run_requests = effects.run_requests + revision_run_requests(
+        instance, ctx.store, effects.revised_sessions
+    )
+    # A message delivered twice in one batch asks for its run twice: one request per key.
+    unique = {request.run_key: request for request in run_requests}
+    return list(unique.values()), _new_partitions(instance, effects.new_partitions)
+
+
+def _new_partitions(instance: dg.DagsterInstance, keys: Collection[str]) -> list[str]:
+    # Adding a key twice in one result is an error; a redelivered request names a known key.
+    return [
+        key
+        for key in dict.fromkeys(keys)
+        if not instance.has_dynamic_partition(GENESIS_SESSION_PARTITIONS, key)
+    ]
+
+
+def _stop_runs(instance: dg.DagsterInstance, sessions: Mapping[str, bool]) -> None:
+    """Pause cancels a session's queued runs; cancel also terminates the ones in flight."""
+    for session_id, in_flight_too in sessions.items():
+        statuses = list(IN_FLIGHT if in_flight_too else QUEUED)
+        runs = instance.get_run_records(
+            dg.RunsFilter(tags={PARTITION_TAG: session_id}, statuses=statuses)
+        )
+        for record in runs:
+            instance.run_coordinator.cancel_run(record.dagster_run.run_id)

@@ -8,7 +8,7 @@ from event ids make each event take effect once.
 """
 
 import asyncio
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 
 import dagster as dg
 
@@ -18,20 +18,21 @@ from genesis_pipeline.defs.automation.inbound_handlers import (
     Effects,
     Handler,
     HandlerContext,
+    apply_records,
+    carry_out,
 )
-from genesis_pipeline.defs.automation.jobs import IN_FLIGHT, QUEUED, genesis_session_job
-from genesis_pipeline.defs.automation.sensors import revision_run_requests
+from genesis_pipeline.defs.automation.jobs import genesis_session_job
 from genesis_pipeline.defs.resources import GenesisStoreResource, KafkaResource
-from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS, genesis_sessions
+from genesis_pipeline.defs.stages.partitions import genesis_sessions
 from genesis_pipeline.domain.events import EventType
-from genesis_pipeline.domain.inbound import Rejected
-from genesis_pipeline.messaging.codec import decode
 from genesis_pipeline.messaging.cursor import read_offsets, write_offsets
-from genesis_pipeline.messaging.dlq import dead_letter
 from genesis_pipeline.messaging.kafka import KafkaConfig
 from genesis_pipeline.messaging.topics import Topic
-from genesis_pipeline.service.planner import PARTITION_TAG
+from genesis_pipeline.settings import GenesisSettings
 from genesis_pipeline.store.genesis_store import GenesisStore
+
+# When `genesis consume` owns the topics (GENESIS_KAFKA_ENTRY=consumer) the sensors stand aside.
+CONSUMER_OWNS_TOPICS = "GENESIS_KAFKA_ENTRY=consumer: `genesis consume` reads this topic"
 
 BATCH = 500  # messages per tick: bounded so a tick stays far below the 60 s sensor timeout
 
@@ -44,6 +45,8 @@ def consume(
     store: GenesisStore,
     kafka: KafkaConfig,
 ) -> dg.SensorResult | dg.SkipReason:
+    if GenesisSettings().kafka_entry == "consumer":
+        return dg.SkipReason(CONSUMER_OWNS_TOPICS)
     offsets = read_offsets(context.cursor)
     fetched = asyncio.run(kafka.fetch(kafka.topic(topic), offsets, max_records=BATCH))
     lag = sum(fetched.lag.values())
@@ -53,54 +56,23 @@ def consume(
 
     handler_context = HandlerContext(store=store)
     effects = Effects()
-    dead = []
-    for record in fetched.records:
-        try:
-            message = decode(record.value, accepted=handlers.keys())
-            handlers[message.event_type](message, handler_context, effects)
-        except Rejected as rejected:
-            context.log.warning(
-                f"{record.topic}[{record.partition}]@{record.offset} → DLQ: {rejected}"
-            )
-            dead.append(dead_letter(record, rejected, dlq_topic=kafka.topic(Topic.DLQ)))
-    asyncio.run(kafka.publish(dead))  # before the cursor moves past them
-
-    _stop_runs(context.instance, effects.stop_runs)
-    for evaluation in effects.approvals:
-        context.instance.report_runless_asset_event(evaluation)
-    run_requests = effects.run_requests + revision_run_requests(
-        context.instance, store, effects.revised_sessions
+    dead = apply_records(
+        fetched.records,
+        handlers,
+        handler_context,
+        effects,
+        dlq_topic=kafka.topic(Topic.DLQ),
+        warn=context.log.warning,
     )
-    # A message delivered twice in one batch asks for its run twice: one request per key.
-    unique = {request.run_key: request for request in run_requests}
+    asyncio.run(kafka.publish(dead))  # before the cursor moves past them
+    run_requests, new_partitions = carry_out(context.instance, handler_context, effects)
     return dg.SensorResult(
-        run_requests=list(unique.values()),
-        dynamic_partitions_requests=_new_partitions(context.instance, effects.new_partitions),
+        run_requests=run_requests,
+        dynamic_partitions_requests=(
+            [genesis_sessions.build_add_request(new_partitions)] if new_partitions else []
+        ),
         cursor=write_offsets(fetched.next_offsets),
     )
-
-
-def _new_partitions(
-    instance: dg.DagsterInstance, keys: Collection[str]
-) -> list[dg.AddDynamicPartitionsRequest]:
-    # Adding a key twice in one result is an error; a redelivered request names a known key.
-    new = [
-        key
-        for key in dict.fromkeys(keys)
-        if not instance.has_dynamic_partition(GENESIS_SESSION_PARTITIONS, key)
-    ]
-    return [genesis_sessions.build_add_request(new)] if new else []
-
-
-def _stop_runs(instance: dg.DagsterInstance, sessions: Mapping[str, bool]) -> None:
-    """Pause cancels a session's queued runs; cancel also terminates the ones in flight."""
-    for session_id, in_flight_too in sessions.items():
-        statuses = list(IN_FLIGHT if in_flight_too else QUEUED)
-        runs = instance.get_run_records(
-            dg.RunsFilter(tags={PARTITION_TAG: session_id}, statuses=statuses)
-        )
-        for record in runs:
-            instance.run_coordinator.cancel_run(record.dagster_run.run_id)
 
 
 @dg.sensor(

@@ -1,6 +1,7 @@
 """genesis.commands through the real sensor and broker: sessions, duplicates, lifecycle."""
 
 import dagster as dg
+import pytest
 
 from genesis_pipeline.defs.automation.kafka_sensors import genesis_commands_sensor
 from genesis_pipeline.domain.session import SessionStatus
@@ -72,3 +73,21 @@ def test_a_failed_tick_advances_nothing_and_the_retry_takes_effect_once(
     assert [r.run_key for r in retried.run_requests] == [r.run_key for r in lost.run_requests]
     assert len(pipeline.runs) == 1
     assert pipeline.event_types("moon-harbor-03").count("session.created") == 1
+
+
+def test_the_sensors_stand_aside_when_the_consumer_owns_the_topics(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from genesis_pipeline.defs.automation.kafka_sensors import genesis_feedback_sensor
+
+    pipeline.command("requested", "moon-harbor-09", premise=PREMISE)
+    monkeypatch.setenv("GENESIS_KAFKA_ENTRY", "consumer")
+    for sensor in (genesis_commands_sensor, genesis_feedback_sensor):
+        skipped = pipeline.tick(sensor)
+        assert isinstance(skipped, dg.SkipReason)
+        assert "genesis consume" in (skipped.skip_message or "")
+    assert pipeline.cursors.get(genesis_commands_sensor.name) is None  # nothing read
+
+    monkeypatch.setenv("GENESIS_KAFKA_ENTRY", "sensors")
+    pipeline.settle()
+    assert len(pipeline.runs) == 1

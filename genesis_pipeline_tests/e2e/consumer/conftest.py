@@ -1,0 +1,133 @@
+"""`genesis consume` as operators run it: a Dagster webserver to submit runs to (no daemon, so
+the runs stay queued where the tests can count them), the consumer processes, the real broker."""
+
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from genesis_pipeline.local_process import free_port
+from genesis_pipeline.messaging.kafka import KafkaConfig
+from genesis_pipeline.store.genesis_store import GenesisStore
+from genesis_pipeline_tests.support.waiting import wait_for
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass
+class Webserver:
+    home: Path
+    url: str
+    database_url: str
+
+
+@pytest.fixture(scope="module")
+def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webserver]:
+    home = tmp_path_factory.mktemp("dagster_home")
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    port = free_port()
+    database_url = f"sqlite:///{home / 'genesis.db'}"
+    GenesisStore(database_url)  # migrated once, before consumers that start together open it
+    env = {**os.environ, "DAGSTER_HOME": str(home), "GENESIS_DATABASE_URL": database_url}
+    log = open(home / "webserver.log", "wb")  # noqa: SIM115 - closed below
+    command = [sys.executable, "-m", "dagster_webserver", "-w", "workspace.yaml"]
+    process = subprocess.Popen(
+        [*command, "-h", "127.0.0.1", "-p", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"{url}/server_info", timeout=2) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    try:
+        wait_for("the webserver to answer", answers, 120, watched=process)
+        yield Webserver(home=home, url=url, database_url=database_url)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+@dataclass
+class Consumers:
+    """`genesis consume` processes on one webserver, one genesis store and one set of topics."""
+
+    webserver: Webserver
+    kafka: KafkaConfig
+    group: str
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: list[Path] = field(default_factory=list)
+
+    @property
+    def instance(self) -> dg.DagsterInstance:
+        return dg.DagsterInstance.from_config(str(self.webserver.home))
+
+    @property
+    def store(self) -> GenesisStore:
+        return GenesisStore(self.webserver.database_url)
+
+    def start(self) -> subprocess.Popen[bytes]:
+        log = self.webserver.home / f"consumer-{self.group}-{len(self.processes)}.log"
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(self.webserver.home),
+            "GENESIS_DATABASE_URL": self.webserver.database_url,
+            "GENESIS_KAFKA_ENTRY": "consumer",
+            "GENESIS_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+            "GENESIS_TOPIC_PREFIX": self.kafka.topic_prefix,
+            "GENESIS_KAFKA_IDEMPOTENCE": "false",
+            "GENESIS_CONSUMER_GROUP": self.group,
+            "GENESIS_DAGSTER_URL": self.webserver.url,
+            "COLUMNS": "400",  # one line per log line
+        }
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "genesis_pipeline.cli", "consume"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self.processes.append(process)
+        self.logs.append(log)
+        return process
+
+    def output(self, index: int) -> str:
+        return self.logs[index].read_text(errors="replace")
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def consumers(webserver: Webserver, kafka: KafkaConfig) -> Iterator[Consumers]:
+    group = f"group-{kafka.topic_prefix.strip('.')}"
+    started = Consumers(webserver=webserver, kafka=kafka, group=group)
+    try:
+        yield started
+    finally:
+        started.stop_all()
