@@ -1,5 +1,6 @@
 """The whole pipeline as it runs in production, on one machine: the real `dagster-daemon`
-(sensors, run queue, run launcher) on this workspace, the real broker, the SQLite defaults."""
+(sensors, run queue, run launcher, run monitoring) on this workspace, the real broker, the
+SQLite defaults."""
 
 import os
 import shutil
@@ -14,6 +15,7 @@ import dagster as dg
 import pytest
 
 from genesis_pipeline.defs.resources import genesis_resources
+from genesis_pipeline.defs.run_launcher import WORKER_PID_TAG, WarmRunLauncher
 from genesis_pipeline.defs.stages.definitions import GENESIS_ASSETS
 from genesis_pipeline.domain.events import Envelope
 from genesis_pipeline.domain.stages import Stage
@@ -114,3 +116,71 @@ def test_a_session_over_kafka_and_a_stage_rematerialized_by_hand(
         runs = instance.get_run_records(dg.RunsFilter(tags={"dagster/partition": sid}))
         automated = [r for r in runs if "dagster/from_automation_condition" in r.dagster_run.tags]
         assert automated, [r.dagster_run.tags for r in runs]
+
+
+# --- run workers (WarmRunLauncher, the embedded default's launcher) -----------------------------
+
+
+@pytest.fixture
+def slow_stages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each generation call takes a second, so a run is still in its first steps when acted on."""
+    monkeypatch.setenv("GENESIS_OFFLINE_LATENCY_S", "1")
+
+
+def started_run(instance: dg.DagsterInstance, sid: str) -> dg.DagsterRun | None:
+    runs = instance.get_runs(dg.RunsFilter(tags={"genesis/session": sid}))
+    running = [r for r in runs if r.status == dg.DagsterRunStatus.STARTED]
+    return running[0] if running and WORKER_PID_TAG in running[0].tags else None
+
+
+def test_terminating_a_run_stops_its_worker(
+    slow_stages: None, daemon_env: dict[str, str], kafka: KafkaConfig
+) -> None:
+    sid = "abbey-bell-02"
+    request_sessions(kafka, [sid], PREMISE)
+    with dg.DagsterInstance.get() as instance:
+        assert isinstance(instance.run_launcher, WarmRunLauncher)
+        run = wait_for("the session's run to start", lambda: started_run(instance, sid), 120)
+        worker = int(run.tags[WORKER_PID_TAG])
+        assert worker_alive(worker)
+
+        # As "Terminate" in the UI: this process's launcher reaches the daemon's worker.
+        assert instance.run_coordinator.cancel_run(run.run_id)
+        wait_for(
+            "the run to be canceled",
+            lambda: instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.CANCELED,
+            60,
+        )
+        wait_for("its worker to exit", lambda: not worker_alive(worker), 30)
+
+
+def test_a_killed_worker_fails_its_run_and_the_run_is_retried(
+    slow_stages: None, daemon_env: dict[str, str], kafka: KafkaConfig
+) -> None:
+    sid = "abbey-bell-03"
+    request_sessions(kafka, [sid], PREMISE)
+    with dg.DagsterInstance.get() as instance:
+        run = wait_for("the session's run to start", lambda: started_run(instance, sid), 120)
+        os.kill(int(run.tags[WORKER_PID_TAG]), signal.SIGKILL)
+
+        wait_for(  # run monitoring asks the launcher whether the worker is alive
+            "the run to be failed",
+            lambda: instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE,
+            90,
+        )
+        retried = dg.RunsFilter(tags={"dagster/parent_run_id": run.run_id})
+        wait_for("the run's retry", lambda: instance.get_runs(retried), 90)
+        store = GenesisStore(daemon_env["GENESIS_DATABASE_URL"])
+        wait_for(
+            "the session to complete",
+            lambda: store.session(sid).status.value == "completed",
+            240,
+        )
+
+
+def worker_alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -1,13 +1,15 @@
-"""deploy/: the env file, the instance config and the guide's launcher example hold together.
+"""deploy/: the env file, the instance config and the guide's launcher examples hold together.
 (The deployment itself runs in test_production_faults.py.)"""
 
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 from dagster._config import process_config, resolve_to_config_type
 from dagster_aws.ecs import EcsRunLauncher
 
+from genesis_pipeline.defs.run_launcher import WarmRunLauncher
 from genesis_pipeline.settings import GenesisSettings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -50,13 +52,27 @@ def test_the_instance_config_reads_only_variables_the_env_file_documents() -> No
 
 def test_the_guides_ecs_launcher_example_is_valid_launcher_config() -> None:
     guide = (DEPLOY / "README.md").read_text()
-    block = re.search(r"```yaml\n(run_launcher:.*?)```", guide, re.S)
-    assert block is not None
-    launcher = yaml.safe_load(block.group(1))["run_launcher"]
-    assert launcher["class"] == "EcsRunLauncher"
+    launcher = launcher_example(guide, "EcsRunLauncher")
     schema = resolve_to_config_type(EcsRunLauncher.config_type())
     result = process_config(schema, launcher["config"])
     assert result.success, result.errors
+
+
+def test_the_guides_one_machine_launcher_example_is_valid_launcher_config() -> None:
+    launcher = launcher_example((DEPLOY / "README.md").read_text(), "WarmRunLauncher")
+    schema = resolve_to_config_type(WarmRunLauncher.config_type())
+    result = process_config(schema, launcher["config"])
+    assert result.success, result.errors
+    assert launcher["module"] == WarmRunLauncher.__module__
+
+
+def launcher_example(guide: str, launcher_class: str) -> dict[str, Any]:
+    """The guide's `run_launcher:` example of that class."""
+    blocks = re.findall(r"```yaml\n(run_launcher:.*?)```", guide, re.S)
+    launchers = [yaml.safe_load(block)["run_launcher"] for block in blocks]
+    found = [launcher for launcher in launchers if launcher["class"] == launcher_class]
+    assert len(found) == 1, launchers
+    return dict(found[0])
 
 
 def test_every_stage_step_runs_in_the_llm_pool_that_both_instances_limit() -> None:
