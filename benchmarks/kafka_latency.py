@@ -1,35 +1,35 @@
-"""Event → run created: from a Kafka message to its Dagster run, through the real daemon.
+"""How long a writer waits on the pipeline: Kafka event → the next `genesis.stage.started`.
 
-Starts a local broker, a temporary DAGSTER_HOME (with the repo's dagster_home/dagster.yaml)
-and the real `dagster-daemon run -w workspace.yaml`, warms it up with one session, then:
-  session  - produces `genesis.session.requested` events 0.5-1.0 s apart (so they fall at
-             different points of the sensors' interval) and measures, per event, the time
-             from producing it to the creation of its session run (the run record's
-             create_timestamp, as the daemon stored it);
-  feedback - once those sessions have completed, produces one `genesis.feedback.submitted`
-             (modify `story`) per completed session and measures the time to its revision run.
-Prints p50/p95/max per kind, where the time goes (waiting for the sensor's tick to start vs.
-the tick itself up to the run's creation), the sensor's tick cadence, and a verdict against
-the issue's goal: event → run created p95 ≤ 2 s.
+For each entry point (`--entry sensors`: the daemon's Kafka sensors; `--entry consumer`:
+`genesis consume` submitting through the webserver) it starts a local broker, a temporary
+DAGSTER_HOME with the repo's dagster_home/dagster.yaml, the real `dagster-daemon` (and for the
+consumer the webserver and `genesis consume`), runs one warm-up session, then measures, from
+the events' own `occurred_at` timestamps (both written on this machine):
+  request - `genesis.session.requested` (review mode human) → the session's first
+            `genesis.stage.started` (concept);
+  accept  - once concept waits for the writer, `genesis.feedback.submitted` accept → the next
+            `genesis.stage.started` (story).
+Events are produced one at a time, 1-2 s apart, as writers would. For each it also reports
+where the time went, from Dagster's own records: event → run created (entry point), created →
+dequeued (`RUN_STARTING`, the run queue), dequeued → worker up (`RUN_START`, the run worker's
+process start and imports), worker up → stage.started (the run's first step).
 
-    python benchmarks/kafka_latency.py [--events 20] [--keep] [--with-relay]
+Then the import costs: `import dagster` vs `import genesis_pipeline.definitions` (median wall
+time of 5 fresh interpreters), and with `--queue-cpu` the daemon's idle CPU use with the run
+queue polled every 1 s vs Dagster's default 5 s.
 
-Exit status 0 when the goal is met, 1 otherwise. `--with-relay` then runs
-benchmarks/relay_throughput.py with its defaults, so one command prints both sets of figures.
+    python benchmarks/kafka_latency.py [--entry both|sensors|consumer] [--events 20]
+                                       [--queue-cpu] [--keep]
 
-Experiments (off by default; they change how the daemon runs, never the repo's files):
-  --sensor-loop S   runs the daemon with dagster's sensor-loop floor (MIN_INTERVAL_LOOP_TIME,
-                    5 s, a private constant of dagster._daemon.sensor) patched to S seconds
-  --sensor-threads N  adds `sensors: {use_threads: true, num_workers: N, num_submit_workers: N}`
-                    to the temporary dagster.yaml (ticks of different sensors, and the runs of
-                    one tick, are then handled in parallel)
-  --max-concurrent-runs N  overrides `concurrency: runs: max_concurrent_runs` (4) in the
-                    temporary dagster.yaml: fewer runs executing = less CPU contention
+Goals (issue: embedded default, 2 cores): p95 ≤ 3 s and p50 ≤ 2 s for both kinds;
+`import genesis_pipeline.definitions` ≤ 1.3 × `import dagster`. Exit 0 when every measured
+entry point meets its latency goals, 1 otherwise.
 """
 
 import argparse
 import asyncio
 import itertools
+import json
 import os
 import random
 import shutil
@@ -39,37 +39,35 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from pathlib import Path
-from types import FrameType
-from typing import IO, TypeVar
+from typing import TypeVar
 
 import dagster as dg
+import sqlalchemy as sa
 import yaml
-from dagster._core.scheduler.instigation import InstigatorTick, InstigatorType
 
 from genesis_pipeline.domain.events import EventType, new_event
+from genesis_pipeline.domain.stages import Stage
+from genesis_pipeline.local_process import free_port
 from genesis_pipeline.messaging.codec import encode
 from genesis_pipeline.messaging.kafka import KafkaConfig, OutMessage
 from genesis_pipeline.messaging.local_broker import LocalBroker
 from genesis_pipeline.messaging.topics import Topic
-from genesis_pipeline.service.planner import REVISION_KEY_TAG, SESSION_TAG
+from genesis_pipeline.service.planner import SESSION_TAG
+from genesis_pipeline.store.genesis_store import GenesisStore
+from genesis_pipeline.store.tables import outbox
 
 REPO = Path(__file__).resolve().parent.parent
-GOAL_P95_S = 2.0
-TICK_TAG = "dagster/tick"  # the id of the sensor tick that created the run
-TOPIC_PREFIX = "bench."
 PREMISE = "A lighthouse keeper on a drowned coast must decode the signals of a ghost fleet"
-FEEDBACK = {"stage": "story", "action": "modify", "instructions": "Make the tone darker"}
-COMMANDS_SENSOR = "genesis_commands_sensor"
-FEEDBACK_SENSOR = "genesis_feedback_sensor"
-RUN_SENSORS = (COMMANDS_SENSOR, FEEDBACK_SENSOR, "genesis_revision_sensor")
-TERMINAL = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
-POLL_S = 0.25
+GOAL_P50_S, GOAL_P95_S = 2.0, 3.0
+IMPORT_GOAL = 1.3
 T = TypeVar("T")
 
 
@@ -77,511 +75,349 @@ class BenchmarkError(RuntimeError):
     pass
 
 
-@dataclass(frozen=True)
-class Produced:
-    session_id: str
-    correlation_id: str
-    at: float  # wall clock (time.time()) just before the send
+def wait(what: str, probe: Callable[[], T | None], timeout_s: float, poll_s: float = 0.05) -> T:
+    deadline = time.monotonic() + timeout_s
+    while (found := probe()) is None or found is False:
+        if time.monotonic() > deadline:
+            raise BenchmarkError(f"timed out after {timeout_s:g}s waiting for {what}")
+        time.sleep(poll_s)
+    return found
 
 
-@dataclass(frozen=True)
-class Latency:
-    session_id: str
-    run_id: str
-    produced_at: float
-    created_at: float  # the run record's create_timestamp
-    tick_id: int | None  # the sensor tick that created the run (its `dagster/tick` tag)
-    tick_start: float | None
-
-    @property
-    def total_s(self) -> float:  # produce → run created
-        return self.created_at - self.produced_at
-
-    @property
-    def to_tick_s(self) -> float | None:  # produce → start of the tick that created the run
-        return None if self.tick_start is None else self.tick_start - self.produced_at
-
-    @property
-    def in_tick_s(self) -> float | None:  # that tick's start → run created
-        return None if self.tick_start is None else self.created_at - self.tick_start
+# --- the stack ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Phase:
-    name: str
-    latencies: list[Latency]
-    ticks: list[InstigatorTick]  # of the sensor that consumes the topic, during the phase
-
-
-# --- the stack: DAGSTER_HOME, broker, daemon ----------------------------------------------------
-
-
-def daemon_command(sensor_loop_s: float | None) -> list[str]:
-    if sensor_loop_s is None:
-        found = shutil.which("dagster-daemon", path=str(Path(sys.executable).parent))
-        binary = found or shutil.which("dagster-daemon")
-        if binary is None:
-            raise BenchmarkError("dagster-daemon is not installed (pip install -e '.[dev]')")
-        return [binary, "run", "-w", "workspace.yaml"]
-    # Experiment only: the sensor daemon starts an iteration over all sensors no sooner than
-    # MIN_INTERVAL_LOOP_TIME after the previous one began, whatever the sensors' intervals.
-    shim = (
-        "import sys, dagster._daemon.sensor as s; "
-        f"s.MIN_INTERVAL_LOOP_TIME = {sensor_loop_s!r}; "
-        "from dagster._daemon.cli import main; sys.argv[0] = 'dagster-daemon'; sys.exit(main())"
-    )
-    return [sys.executable, "-c", shim, "run", "-w", "workspace.yaml"]
+@dataclass
+class Stack:
+    home: Path
+    env: dict[str, str]
+    kafka: KafkaConfig
+    store: GenesisStore
+    instance: dg.DagsterInstance
+    processes: dict[str, subprocess.Popen[bytes]]
 
 
 def write_instance_yaml(
-    home: Path, *, sensor_threads: int | None, max_concurrent_runs: int | None
+    home: Path, dequeue_interval_s: int | None = None, launcher: str | None = None
 ) -> None:
-    config = yaml.safe_load((REPO / "dagster_home" / "dagster.yaml").read_text()) or {}
-    if max_concurrent_runs is not None:
-        runs = config.setdefault("concurrency", {}).setdefault("runs", {})
-        runs["max_concurrent_runs"] = max_concurrent_runs
-    if sensor_threads:
-        config["sensors"] = {
-            "use_threads": True,
-            "num_workers": sensor_threads,
-            "num_submit_workers": sensor_threads,
+    config = yaml.safe_load((REPO / "dagster_home" / "dagster.yaml").read_text())
+    if dequeue_interval_s is not None:
+        config["run_coordinator"]["config"]["dequeue_interval_seconds"] = dequeue_interval_s
+    if launcher == "default":
+        config.pop("run_launcher", None)
+    elif launcher == "warm":
+        config["run_launcher"] = {
+            "module": "genesis_pipeline.defs.run_launcher",
+            "class": "WarmRunLauncher",
         }
-    (home / "dagster.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config))
 
 
-@contextmanager
-def running_daemon(
-    home: Path, bootstrap: str, command: list[str]
-) -> Iterator[subprocess.Popen[bytes]]:
-    """The daemon in its own process group (it starts a code server, which starts the run
-    workers); the whole group is stopped on the way out, also after Ctrl-C."""
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "GENESIS_KAFKA_BOOTSTRAP": bootstrap,
-        "GENESIS_TOPIC_PREFIX": TOPIC_PREFIX,
-        "GENESIS_KAFKA_IDEMPOTENCE": "false",
-        "GENESIS_LLM_PROVIDER": "offline",
-    }
-    for inherited in ("GENESIS_DATABASE_URL", "GENESIS_EXPORT_URI"):
-        env.pop(inherited, None)  # the store and the exports go under the temporary home
-    log: IO[bytes] = open(home / "daemon.log", "wb")  # noqa: SIM115
+def spawn(stack: ExitStack, home: Path, name: str, command: list[str], env: dict[str, str]):  # type: ignore[no-untyped-def]
+    log = stack.enter_context(open(home / f"{name}.log", "wb"))  # noqa: SIM115
     process = subprocess.Popen(
         command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
+
+    def stop() -> None:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    stack.callback(stop)
+    return process
+
+
+@contextmanager
+def running_stack(
+    entry: str, home: Path, dequeue_interval_s: int | None = None, launcher: str | None = None
+) -> Iterator[Stack]:
+    write_instance_yaml(home, dequeue_interval_s, launcher)
+    with ExitStack() as stack:
+        broker = stack.enter_context(LocalBroker(log=home / "broker.log"))
+        kafka = KafkaConfig(bootstrap=broker.bootstrap, topic_prefix="bench.", idempotence=False)
+        asyncio.run(kafka.create_topics([kafka.topic(t) for t in Topic]))
+        database_url = f"sqlite:///{home / 'genesis.db'}"
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(home),
+            "GENESIS_DATABASE_URL": database_url,
+            "GENESIS_KAFKA_BOOTSTRAP": broker.bootstrap,
+            "GENESIS_TOPIC_PREFIX": kafka.topic_prefix,
+            "GENESIS_KAFKA_IDEMPOTENCE": "false",
+            "GENESIS_KAFKA_ENTRY": entry,
+        }
+        os.environ["DAGSTER_HOME"] = str(home)
+        # The instance's storage exists before any process opens it: two processes creating a
+        # fresh SQLite storage at once can both stamp its schema version.
+        instance = stack.enter_context(dg.DagsterInstance.get())
+        store = GenesisStore(database_url)
+        python = sys.executable
+        processes = {
+            "daemon": spawn(
+                stack,
+                home,
+                "daemon",
+                [python, "-m", "dagster._daemon", "run", "-w", "workspace.yaml"],
+                env,
+            )
+        }
+        if entry == "consumer":
+            port = free_port()
+            url = f"http://127.0.0.1:{port}"
+            processes["webserver"] = spawn(
+                stack,
+                home,
+                "webserver",
+                [python, "-m", "dagster_webserver", "-w", "workspace.yaml", "-p", str(port)],
+                env,
+            )
+            wait("the webserver", lambda: answers(f"{url}/server_info"), 120, poll_s=0.5)
+            processes["consumer"] = spawn(
+                stack,
+                home,
+                "consumer",
+                [python, "-m", "genesis_pipeline.cli", "consume", "--dagster-url", url],
+                env,
+            )
+        yield Stack(home, env, kafka, store, instance, processes)
+
+
+def answers(url: str) -> bool:
     try:
-        yield process
-    finally:
-        stop_group(process)
-        log.close()
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
 
-def stop_group(process: subprocess.Popen[bytes], grace_s: float = 20.0) -> None:
-    """SIGTERM to the daemon's process group, then SIGKILL to whatever of it is left."""
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=grace_s)
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
-
-
-def interrupt_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
-# --- producing ----------------------------------------------------------------------------------
-
-Build = Callable[[str, str, KafkaConfig], OutMessage]
-
-
-def session_requested(session_id: str, correlation_id: str, kafka: KafkaConfig) -> OutMessage:
-    event = new_event(
-        EventType.SESSION_REQUESTED,
-        session_id=session_id,
-        correlation_id=correlation_id,
-        payload={"premise": PREMISE},
-    )
-    return OutMessage(kafka.topic(Topic.COMMANDS), session_id.encode(), encode(event))
-
-
-def feedback_submitted(session_id: str, correlation_id: str, kafka: KafkaConfig) -> OutMessage:
-    event = new_event(
-        EventType.FEEDBACK_SUBMITTED,
-        session_id=session_id,
-        correlation_id=correlation_id,
-        payload=dict(FEEDBACK),
-    )
-    return OutMessage(kafka.topic(Topic.FEEDBACK), session_id.encode(), encode(event))
-
-
-async def produce_spaced(
-    kafka: KafkaConfig,
-    targets: Sequence[tuple[str, str]],
-    build: Build,
-    rng: random.Random,
-    gap_s: tuple[float, float],
-) -> list[Produced]:
-    """One message per (session id, correlation id), each acknowledged before the next."""
-    producer = await kafka.start_producer()
-    produced = []
-    try:
-        for i, (session_id, correlation_id) in enumerate(targets):
-            if i:
-                await asyncio.sleep(rng.uniform(*gap_s))
-            message = build(session_id, correlation_id, kafka)
-            at = time.time()
-            await kafka.send_batch(producer, [message])
-            produced.append(Produced(session_id, correlation_id, at))
-    finally:
-        await producer.stop()
-    return produced
+# --- events in and out -------------------------------------------------------------------------
 
 
 def produce(
-    kafka: KafkaConfig,
-    targets: Sequence[tuple[str, str]],
-    build: Build,
-    rng: random.Random,
-    gap_s: tuple[float, float] = (0.5, 1.0),
-) -> list[Produced]:
-    return asyncio.run(produce_spaced(kafka, targets, build, rng, gap_s))
+    kafka: KafkaConfig, topic: Topic, event_type: EventType, sid: str, **payload: object
+) -> datetime:
+    """One event, sent on its own; its `occurred_at`."""
+    event = new_event(event_type, session_id=sid, correlation_id=str(uuid.uuid4()), payload=payload)
+    message = OutMessage(kafka.topic(topic), sid.encode(), encode(event))
+    asyncio.run(kafka.publish([message]))
+    return event.occurred_at
 
 
-# --- watching the instance ----------------------------------------------------------------------
-
-
-class Watcher:
-    def __init__(self, instance: dg.DagsterInstance, daemon: subprocess.Popen[bytes]) -> None:
-        self.instance = instance
-        self.daemon = daemon
-
-    def wait_for(self, what: str, probe: Callable[[], T | None], timeout_s: float) -> T:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            value = probe()
-            if value is not None:
-                return value
-            if self.daemon.poll() is not None:
-                raise BenchmarkError(f"the daemon exited ({self.daemon.returncode}) {what}")
-            if time.monotonic() > deadline:
-                raise BenchmarkError(f"timed out after {timeout_s:g} s {what}")
-            time.sleep(POLL_S)
-
-    def ticks(self, sensor: str, after: float | None = None) -> list[InstigatorTick]:
-        for state in self.instance.all_instigator_state(instigator_type=InstigatorType.SENSOR):
-            if state.name == sensor:
-                ticks = self.instance.get_ticks(
-                    state.instigator_origin_id, state.selector_id, after=after
-                )
-                return sorted(ticks, key=lambda tick: tick.timestamp)
-        return []
-
-    def first(self, sensor: str) -> InstigatorTick | None:
-        ticks = self.ticks(sensor)
-        return ticks[0] if ticks else None
-
-    def runs(self, session_ids: Sequence[str]) -> dict[str, list[dg.RunRecord]]:
-        records = self.instance.get_run_records(
-            dg.RunsFilter(tags={SESSION_TAG: list(session_ids)})
-        )
-        by_session: dict[str, list[dg.RunRecord]] = {sid: [] for sid in session_ids}
-        for record in records:
-            by_session[record.dagster_run.tags[SESSION_TAG]].append(record)
-        return by_session
-
-    def created_runs(
-        self,
-        produced: Sequence[Produced],
-        wanted: Callable[[dg.RunRecord], bool],
-        timeout_s: float,
-    ) -> dict[str, dg.RunRecord]:
-        """The first wanted run of each produced event's session, waiting up to `timeout_s`
-        for all of them; sessions without one are left out."""
-        ids = [p.session_id for p in produced]
-        found: dict[str, dg.RunRecord] = {}
-
-        def all_found() -> bool | None:
-            for sid, records in self.runs(ids).items():
-                mine = sorted(filter(wanted, records), key=lambda r: r.create_timestamp)
-                if mine and sid not in found:
-                    found[sid] = mine[0]
-            return True if len(found) == len(ids) else None
-
-        with suppress(BenchmarkError):
-            self.wait_for("waiting for the runs to be created", all_found, timeout_s)
-        return found
-
-    def finished(self, session_ids: Sequence[str], timeout_s: float) -> dict[str, dg.RunRecord]:
-        """Waits until no run of these sessions is in flight; their last runs by session."""
-
-        def settled() -> dict[str, dg.RunRecord] | None:
-            runs = self.runs(session_ids)
-            if any(r.dagster_run.status not in TERMINAL for rs in runs.values() for r in rs):
-                return None
-            return {
-                sid: max(rs, key=lambda r: r.create_timestamp) for sid, rs in runs.items() if rs
-            }
-
-        try:
-            return self.wait_for("waiting for the session runs to finish", settled, timeout_s)
-        except BenchmarkError as error:
-            print(f"  ! {error}; going on with the sessions that finished")
-            runs = self.runs(session_ids)
-            return {
-                sid: max(rs, key=lambda r: r.create_timestamp)
-                for sid, rs in runs.items()
-                if rs and all(r.dagster_run.status in TERMINAL for r in rs)
-            }
-
-
-def measure(
-    watcher: Watcher,
-    name: str,
-    produced: Sequence[Produced],
-    wanted: Callable[[dg.RunRecord], bool],
-    started: float,
-    timeout_s: float,
-) -> Phase:
-    runs = watcher.created_runs(produced, wanted, timeout_s)
-    ticks = {sensor: watcher.ticks(sensor, after=started - 1) for sensor in RUN_SENSORS}
-    by_id = {tick.tick_id: tick for ts in ticks.values() for tick in ts}
-    latencies = []
-    for event in produced:
-        record = runs.get(event.session_id)
-        if record is None:
-            continue
-        tag = record.dagster_run.tags.get(TICK_TAG)
-        tick = by_id.get(int(tag)) if tag else None
-        latencies.append(
-            Latency(
-                session_id=event.session_id,
-                run_id=record.dagster_run.run_id,
-                produced_at=event.at,
-                created_at=record.create_timestamp.timestamp(),
-                tick_id=tick.tick_id if tick else None,
-                tick_start=tick.timestamp if tick else None,
+def stage_started(store: GenesisStore, sid: str, stage: str) -> datetime | None:
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(outbox.c.envelope).where(
+                outbox.c.session_id == sid,
+                outbox.c.event_type == EventType.STAGE_STARTED.value,
             )
+        ).scalars()
+        for envelope in rows:
+            envelope = envelope if isinstance(envelope, dict) else json.loads(envelope)
+            if envelope["payload"]["stage"] == stage:
+                return datetime.fromisoformat(envelope["occurred_at"])
+    return None
+
+
+def waits_for_writer(stack: Stack, sid: str) -> bool:
+    """Concept has a passed version waiting for the writer, and no run of the session is on."""
+    busy = stack.instance.get_run_ids(
+        dg.RunsFilter(tags={SESSION_TAG: sid}, statuses=list(IN_PROGRESS)), limit=1
+    )
+    if busy:
+        return False
+    with stack.store.read() as r:
+        return r.artifacts.current_passed(sid, Stage.CONCEPT) is not None
+
+
+IN_PROGRESS = (
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+)
+
+
+@dataclass(frozen=True)
+class Sample:
+    total_s: float
+    segments: dict[str, float]  # where the time went
+
+
+def segments(stack: Stack, sid: str, sent: datetime, started: datetime) -> dict[str, float]:
+    """event → run created → dequeued → worker up → stage.started, for the newest run."""
+    records = stack.instance.get_run_records(dg.RunsFilter(tags={SESSION_TAG: sid}), limit=1)
+    if not records:
+        return {}
+    record = records[0]
+    marks = {"run created": record.create_timestamp.timestamp()}
+    for name, kind in (
+        ("dequeued", dg.DagsterEventType.RUN_STARTING),
+        ("worker up", dg.DagsterEventType.RUN_START),
+    ):
+        entries = stack.instance.all_logs(record.dagster_run.run_id, of_type=kind)
+        if entries:
+            marks[name] = entries[0].timestamp
+    points = [("event", sent.timestamp()), *marks.items(), ("stage.started", started.timestamp())]
+    return {f"{a}→{b}": tb - ta for (a, ta), (b, tb) in itertools.pairwise(points)}
+
+
+def measure(stack: Stack, kind: str, sids: Sequence[str], rng: random.Random) -> list[Sample]:
+    samples = []
+    for sid in sids:
+        if kind == "request":
+            sent = produce(stack.kafka, Topic.COMMANDS, EventType.SESSION_REQUESTED, sid,
+                           premise=PREMISE, review_mode="human")  # fmt: skip
+            stage = "concept"
+        else:
+            sent = produce(stack.kafka, Topic.FEEDBACK, EventType.FEEDBACK_SUBMITTED, sid,
+                           stage="concept", action="accept")  # fmt: skip
+            stage = "story"
+        started = wait(
+            f"{sid}: {stage} started", partial(stage_started, stack.store, sid, stage), 120
         )
-    consumer = COMMANDS_SENSOR if name == "session.requested" else FEEDBACK_SENSOR
-    return Phase(name=name, latencies=latencies, ticks=ticks[consumer])
+        total = (started - sent).total_seconds()
+        samples.append(Sample(total, segments(stack, sid, sent, started)))
+        print(f"  {kind} {sid}: {total:.2f} s", flush=True)
+        time.sleep(rng.uniform(1.0, 2.0))
+    return samples
 
 
-# --- figures ------------------------------------------------------------------------------------
+# --- reporting ---------------------------------------------------------------------------------
 
 
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    rank = (len(ordered) - 1) * q  # linear interpolation between closest ranks
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def p50_p95(values: Sequence[float]) -> str:
-    if not values:
-        return "    -  /    -  "
-    return f"{percentile(values, 0.5):5.2f} / {percentile(values, 0.95):5.2f}"
-
-
-def report(phases: Sequence[Phase], expected: int) -> bool:
-    print()
+def report(entry: str, kind: str, samples: Sequence[Sample]) -> bool:
+    totals = [s.total_s for s in samples]
+    p50, p95 = statistics.median(totals), percentile(totals, 0.95)
+    met = p50 <= GOAL_P50_S and p95 <= GOAL_P95_S
     print(
-        f"{'event → run created':22s} {'n':>5s} {'p50':>7s} {'p95':>7s} {'max':>7s}   "
-        f"{'to tick p50/p95':>15s}   {'in tick p50/p95':>15s}"
+        f"{entry:8} {kind:7} n={len(totals)}  p50 {p50:.2f} s  p95 {p95:.2f} s  max "
+        f"{max(totals):.2f} s  goal p50 ≤ {GOAL_P50_S:g}, p95 ≤ {GOAL_P95_S:g}: "
+        f"{'met' if met else 'NOT met'}"
     )
-    passed = True
-    for phase in phases:
-        totals = [lat.total_s for lat in phase.latencies]
-        if not totals:
-            print(f"{phase.name:22s} {0:>2d}/{expected:<2d}  no run was created")
-            passed = False
+    names = list(dict.fromkeys(name for s in samples for name in s.segments))
+    parts = [
+        f"{n} {statistics.median([s.segments[n] for s in samples if n in s.segments]):.2f}"
+        for n in names
+    ]
+    print(f"         where (p50, s): {', '.join(parts)}")
+    return met
+
+
+def import_costs() -> None:
+    def median_wall(code: str) -> float:
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+
+    bare = median_wall("import dagster")
+    ours = median_wall("import genesis_pipeline.definitions")
+    ratio = ours / bare
+    verdict = "met" if ratio <= IMPORT_GOAL else "NOT met"
+    print(
+        f"imports  `import dagster` {bare:.2f} s, `import genesis_pipeline.definitions` "
+        f"{ours:.2f} s: {ratio:.2f}× (goal ≤ {IMPORT_GOAL:g}×: {verdict})"
+    )
+
+
+def queue_cpu(seconds: float = 60.0) -> None:
+    """The idle daemon's CPU use (daemon and code server) with each dequeue interval."""
+    for interval in (5, 1):
+        with (
+            tempfile.TemporaryDirectory(prefix="genesis-queue-cpu-") as tmp,
+            running_stack("sensors", Path(tmp), dequeue_interval_s=interval) as stack,
+        ):
+            time.sleep(20)  # loaded and ticking
+            before = group_cpu_s(stack.processes["daemon"].pid)
+            time.sleep(seconds)
+            used = group_cpu_s(stack.processes["daemon"].pid) - before
+        share = 100 * used / seconds
+        print(f"queue    dequeue every {interval} s: idle daemon {share:.1f} % of a core")
+
+
+def group_cpu_s(pgid: int) -> float:
+    total = 0.0
+    for pid in (int(p) for p in os.listdir("/proc") if p.isdigit()):
+        try:
+            if os.getpgid(pid) != pgid:
+                continue
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, ProcessLookupError):
             continue
-        p95 = percentile(totals, 0.95)
-        passed = passed and p95 <= GOAL_P95_S and len(totals) == expected
-        to_tick = [lat.to_tick_s for lat in phase.latencies if lat.to_tick_s is not None]
-        in_tick = [lat.in_tick_s for lat in phase.latencies if lat.in_tick_s is not None]
-        print(
-            f"{phase.name:22s} {len(totals):>2d}/{expected:<2d} "
-            f"{percentile(totals, 0.5):6.2f}s {p95:6.2f}s {max(totals):6.2f}s   "
-            f"{p50_p95(to_tick):>15s}   {p50_p95(in_tick):>15s}"
-        )
-    print("  (to tick: produce → start of the sensor tick that created the run;")
-    print("   in tick: tick start → run record created, i.e. evaluation + run creation)")
-    for phase in phases:
-        print(f"{phase.name}:")
-        starts = [tick.timestamp for tick in phase.ticks]
-        gaps = [b - a for a, b in itertools.pairwise(starts)]
-        if gaps:
-            print(
-                f"  its consumer sensor ticked {len(starts)} times, a tick every "
-                f"{statistics.median(gaps):.2f} s (min {min(gaps):.2f}, max {max(gaps):.2f})"
-            )
-        by_tick: dict[int, list[float]] = {}
-        tick_starts: dict[int, float] = {}
-        for lat in phase.latencies:
-            if lat.tick_id is not None and lat.tick_start is not None:
-                by_tick.setdefault(lat.tick_id, []).append(lat.created_at)
-                tick_starts[lat.tick_id] = lat.tick_start
-        if by_tick:
-            first = [min(created) - tick_starts[tid] for tid, created in by_tick.items()]
-            between = [
-                b - a
-                for created in by_tick.values()
-                for a, b in itertools.pairwise(sorted(created))
-            ]
-            spacing = (
-                f", then one every {p50_p95(between).strip()} s (p50 / p95)" if between else ""
-            )
-            print(
-                f"  {len(by_tick)} tick(s) created {sum(map(len, by_tick.values()))} runs, up to "
-                f"{max(map(len, by_tick.values()))} in one; tick start → first run created "
-                f"{p50_p95(first).strip()} s{spacing}"
-            )
-    return passed
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
-# --- the benchmark ------------------------------------------------------------------------------
+# --- the benchmark -----------------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace, home: Path) -> bool:
+def bench_entry(entry: str, args: argparse.Namespace) -> bool:
+    home = Path(tempfile.mkdtemp(prefix=f"genesis-latency-{entry}-"))
     rng = random.Random(args.seed)
     tag = uuid.uuid4().hex[:6]
-    write_instance_yaml(
-        home, sensor_threads=args.sensor_threads, max_concurrent_runs=args.max_concurrent_runs
-    )
-    os.environ["DAGSTER_HOME"] = str(home)
-    with ExitStack() as stack:
-        broker = stack.enter_context(LocalBroker(log=home / "broker.log"))
-        kafka = KafkaConfig(
-            bootstrap=broker.bootstrap, topic_prefix=TOPIC_PREFIX, idempotence=False
-        )
-        asyncio.run(kafka.create_topics([kafka.topic(t) for t in Topic]))
-        # Create the instance's SQLite storage before the daemon starts: two processes that
-        # initialise a fresh storage at once can both stamp its alembic version, and then
-        # every later open fails ("alembic_version has more than one head").
-        instance = stack.enter_context(dg.DagsterInstance.get())
-        command = daemon_command(args.sensor_loop)
-        daemon = stack.enter_context(running_daemon(home, broker.bootstrap, command))
-        watcher = Watcher(instance, daemon)
-        loop = "dagster's default" if args.sensor_loop is None else f"{args.sensor_loop:g} s"
-        threads = f", sensor threads {args.sensor_threads}" if args.sensor_threads else ""
-        if args.max_concurrent_runs is not None:
-            threads += f", max concurrent runs {args.max_concurrent_runs}"
-        print(
-            f"broker {broker.bootstrap}, DAGSTER_HOME {home}, daemon pid {daemon.pid} "
-            f"(sensor loop: {loop}{threads})"
-        )
-
-        # Warm-up: the daemon loads the code location, both consumers tick, one session runs.
-        t0 = time.monotonic()
-        for sensor in (COMMANDS_SENSOR, FEEDBACK_SENSOR):
-            watcher.wait_for(
-                f"waiting for {sensor}'s first tick", partial(watcher.first, sensor), 180
+    try:
+        with running_stack(entry, home, launcher=args.run_launcher) as stack:
+            print(f"{entry}: DAGSTER_HOME {home}, broker {stack.kafka.bootstrap}", flush=True)
+            t0 = time.monotonic()
+            warm = f"lat-{tag}-warm"
+            produce(stack.kafka, Topic.COMMANDS, EventType.SESSION_REQUESTED, warm, premise=PREMISE)
+            wait(
+                "the warm-up session's story_bible",
+                lambda: stage_started(stack.store, warm, "story_bible"),
+                300,
+                0.5,
             )
-        warm = (f"lat-{tag}-warm", str(uuid.uuid4()))
-        produce(kafka, [warm], session_requested, rng)
-        warm_runs = watcher.created_runs([Produced(*warm, at=0)], lambda r: True, 60)
-        if not warm_runs:
-            raise BenchmarkError("the warm-up session got no run within 60 s (see daemon.log)")
-        print(
-            "warm-up: sensors ticking and a session run created after "
-            f"{time.monotonic() - t0:.1f} s"
-        )
-
-        # Phase 1: session.requested → session run.
-        sessions = [(f"lat-{tag}-{i:03d}", str(uuid.uuid4())) for i in range(args.events)]
-        started = time.time()
-        produced = produce(kafka, sessions, session_requested, rng)
-        print(f"produced {len(produced)} session.requested in {time.time() - started:.1f} s")
-        first = measure(watcher, "session.requested", produced, lambda r: True, started, 60)
-
-        ids = [warm[0]] + [sid for sid, _ in sessions]
-        last = watcher.finished(ids, args.timeout)
-        done = [
-            sid
-            for sid, _ in sessions
-            if last.get(sid) and last[sid].dagster_run.status == dg.DagsterRunStatus.SUCCESS
-        ]
-        print(
-            f"session runs: {len(done)}/{len(sessions)} succeeded, all finished "
-            f"{time.time() - produced[-1].at:.1f} s after the last was produced"
-        )
-
-        # Phase 2: feedback.submitted (modify) → revision run, on completed sessions.
-        before = {r.dagster_run.run_id for rs in watcher.runs(ids).values() for r in rs}
-
-        def is_revision(record: dg.RunRecord) -> bool:
-            return (
-                record.dagster_run.run_id not in before
-                and REVISION_KEY_TAG in record.dagster_run.tags
-            )
-
-        if last.get(warm[0]) and last[warm[0]].dagster_run.status == dg.DagsterRunStatus.SUCCESS:
-            produce(kafka, [warm], feedback_submitted, rng)
-            watcher.created_runs([Produced(*warm, at=0)], is_revision, 30)
-        targets = [s for s in sessions if s[0] in done]
-        started = time.time()
-        produced = produce(kafka, targets, feedback_submitted, rng)
-        print(f"produced {len(produced)} feedback.submitted in {time.time() - started:.1f} s")
-        second = measure(watcher, "feedback.submitted", produced, is_revision, started, 60)
-
-        passed = report([first, second], args.events)
-    return passed
+            print(f"  warm-up session reached its last stage after {time.monotonic() - t0:.1f} s")
+            sids = [f"lat-{tag}-{i:03d}" for i in range(args.events)]
+            requests = measure(stack, "request", sids, rng)
+            for sid in sids:
+                wait(f"{sid} to wait for the writer", partial(waits_for_writer, stack, sid), 120)
+            accepts = measure(stack, "accept", sids, rng)
+        met = [report(entry, "request", requests), report(entry, "accept", accepts)]
+        return all(met)
+    finally:
+        if args.keep:
+            print(f"kept {home}")
+        else:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--entry", choices=["both", "sensors", "consumer"], default="both")
     parser.add_argument("--events", type=int, default=20, help="events per kind (default 20)")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary DAGSTER_HOME")
     parser.add_argument("--seed", type=int, default=7, help="seed of the gaps between events")
-    parser.add_argument("--timeout", type=float, default=600, help="for the session runs, s")
-    parser.add_argument("--sensor-loop", type=float, help="experiment: see the module doc")
-    parser.add_argument("--sensor-threads", type=int, help="experiment: see the module doc")
-    parser.add_argument("--max-concurrent-runs", type=int, help="experiment: see the module doc")
+    parser.add_argument("--queue-cpu", action="store_true", help="also the run queue's CPU cost")
     parser.add_argument(
-        "--with-relay", action="store_true", help="then run benchmarks/relay_throughput.py"
+        "--run-launcher",
+        choices=["default", "warm"],
+        help="override dagster.yaml's run launcher: Dagster's default, or WarmRunLauncher",
     )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary DAGSTER_HOMEs")
     args = parser.parse_args()
-    if args.events < 1:
-        parser.error("--events must be at least 1")
-
-    signal.signal(signal.SIGTERM, interrupt_on_sigterm)
-    begun = time.monotonic()
-    home = Path(tempfile.mkdtemp(prefix="genesis-kafka-latency-"))
-    passed = False
+    entries = ["sensors", "consumer"] if args.entry == "both" else [args.entry]
+    # SIGTERM unwinds like Ctrl-C, so the processes started for the benchmark are stopped too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     try:
-        passed = run(args, home)
+        results = [bench_entry(entry, args) for entry in entries]
     except BenchmarkError as error:
-        print(f"error: {error}", file=sys.stderr)
-        log = home / "daemon.log"
-        if log.exists():
-            tail = log.read_text(errors="replace").splitlines()[-25:]
-            print("daemon.log, last lines:", *tail, sep="\n  ", file=sys.stderr)
-    except KeyboardInterrupt:
-        print("interrupted; stopping the daemon and the broker", file=sys.stderr)
-    finally:
-        if args.keep:
-            print(f"kept {home} (daemon.log, broker.log, the instance)")
-        else:
-            shutil.rmtree(home, ignore_errors=True)
-    elapsed = time.monotonic() - begun
-    verdict = "PASS" if passed else "FAIL"
-    print(f"verdict: {verdict} (goal: event → run created p95 ≤ {GOAL_P95_S:g} s, both kinds)")
-    print(f"total {elapsed:.1f} s")
-
-    if args.with_relay:
-        print("\n--- benchmarks/relay_throughput.py ---")
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import relay_throughput
-
-        sys.argv = [sys.argv[0]]
-        relay_throughput.main()
-    sys.exit(0 if passed else 1)
+        sys.exit(f"benchmark failed: {error}")
+    import_costs()
+    if args.queue_cpu:
+        queue_cpu()
+    sys.exit(0 if all(results) else 1)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,12 @@ and prints medians and the ratios session/bare (the issue's goal: ≤ 1.3) and
 session/skeleton (what genesis's own code adds to the Dagster work the session's shape needs).
 
     python benchmarks/session_overhead.py [--repeat 7]
+    python benchmarks/session_overhead.py --once skeleton   # one run, the whole process timed
+
+`--once` materializes one session's shape (`bare` or `skeleton`) in a fresh process on a
+temporary instance and exits: the same-shaped Dagster-alone run to pair with a whole
+`genesis run` (`farm-bench --vs 'python benchmarks/session_overhead.py --once skeleton' --
+genesis run --premise …`).
 """
 
 import argparse
@@ -72,7 +78,13 @@ def timed(action: Callable[..., object], *args: object, **kwargs: object) -> flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--once", choices=["bare", "skeleton"], help="one run, then exit")
     args = parser.parse_args()
+    if args.once:
+        with tempfile.TemporaryDirectory() as home:
+            instance = dg.DagsterInstance.local_temp(home)
+            dagster_alone(empty_chain(args.once == "skeleton"), "once", instance, dg.mem_io_manager)
+        return
 
     with tempfile.TemporaryDirectory() as home:
         instance = dg.DagsterInstance.local_temp(home)
