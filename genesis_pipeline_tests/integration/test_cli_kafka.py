@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -598,8 +599,14 @@ def test_dev_starts_broker_and_dagster_and_ctrl_c_stops_everything(dev_home):
         dev.send_signal(signal.SIGINT)
         assert dev.wait(timeout=120) == 0
     finally:
-        if dev.poll() is None:
-            dev.kill()
+        if dev.poll() is None:  # the test failed: stop the stack in order, or what is left
+            dev.send_signal(signal.SIGINT)
+            try:
+                dev.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                for pid in [dev.pid, *descendants(dev.pid)]:
+                    with suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
         drain.join(timeout=10)
     text = b"".join(output).decode(errors="replace")
     assert f"local Tansu at {broker}" in text and f"http://127.0.0.1:{ui}" in text
