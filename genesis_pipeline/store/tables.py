@@ -133,6 +133,8 @@ outbox = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
     Index(None, "sent_at", "id"),
+    # One session's events in order (`genesis run`, `genesis status`), without a full scan.
+    Index(None, "session_id", "id"),
 )
 
 rate_limit_buckets = Table(

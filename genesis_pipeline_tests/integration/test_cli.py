@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from genesis_pipeline.cli import main
+from genesis_pipeline.store import migrate
 
 PREMISE = "A glassblower in a desert city learns that her lamps trap the voices of the dead"
 
@@ -86,7 +87,7 @@ def test_lint_reports_a_broken_bible_and_unreadable_input(cli, tmp_path):
 def test_db_upgrade_reports_the_revision(cli, tmp_path):
     result = cli("db", "upgrade")
     assert result.exit_code == 0
-    assert "empty → 0002" in result.output
+    assert f"empty → {migrate.head_revision()}" in result.output
     assert Path(tmp_path / "home" / "genesis.db").exists()
 
 

@@ -1,6 +1,7 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.domain.inbound import FeedbackAction, FeedbackSubmitted, Inbound
@@ -10,6 +11,7 @@ from genesis_pipeline.service import handlers
 from genesis_pipeline.service.handlers import ConcurrentVersionError, UnknownSessionError
 from genesis_pipeline.store.engine import dispose_shared_engine
 from genesis_pipeline.store.genesis_store import GenesisStore
+from genesis_pipeline.store.tables import outbox
 from genesis_pipeline_tests.integration.store.conftest import (
     PASSED_EVENTS,
     concept_artifact,
@@ -184,3 +186,34 @@ def test_times_read_back_are_utc_whatever_the_connection_time_zone(postgres_url)
     finally:
         dispose_shared_engine(tokyo_url)
     assert [t.utcoffset() for t in times] == [timedelta(0)] * 3
+
+
+@pytest.mark.postgres
+def test_reading_one_sessions_events_uses_the_session_index(postgres_url):
+    """`genesis run` and `genesis status` read one session's events: on a large outbox that is
+    an index scan, not a scan of every session's rows."""
+    store = GenesisStore(postgres_url)
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "event_id": f"e-{n}",
+            "event_type": "genesis.stage.started",
+            "session_id": f"s-{n % 2000:04d}",
+            "fact_key": f"test:{n}",
+            "envelope": {},
+            "created_at": now,
+            "sent_at": now,
+        }
+        for n in range(40_000)
+    ]
+    with store.engine.begin() as conn:
+        conn.execute(sa.insert(outbox), rows)
+        conn.execute(sa.text("ANALYZE outbox"))
+        query = (
+            sa.select(outbox.c.envelope)
+            .where(outbox.c.session_id == "s-0042")
+            .order_by(outbox.c.id)
+        )
+        compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(conn.execute(sa.text(f"EXPLAIN {compiled}")).scalars())
+    assert "ix_outbox_session_id_id" in plan, plan
