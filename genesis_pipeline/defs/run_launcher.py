@@ -35,7 +35,7 @@ from dagster._grpc.types import ExecuteRunArgs
 from dagster._serdes import ConfigurableClass, ConfigurableClassData
 
 WORKER_PID_TAG = "genesis/run_worker_pid"
-TERMINATE_GRACE_S = 10.0
+TERMINATE_GRACE_S = 5.0
 # Imported once by the forkserver, so a worker only imports the code location (~0.2 s): the
 # worker's entry point (Dagster's CLI, which pulls in Dagster), what opening the embedded
 # instance's SQLite storage imports (~0.35 s more), and libraries the code location uses.

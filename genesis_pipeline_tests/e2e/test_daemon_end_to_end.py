@@ -123,8 +123,9 @@ def test_a_session_over_kafka_and_a_stage_rematerialized_by_hand(
 
 @pytest.fixture
 def slow_stages(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each generation call takes a second, so a run is still in its first steps when acted on."""
-    monkeypatch.setenv("GENESIS_OFFLINE_LATENCY_S", "1")
+    """Each generation call takes 3 s, so a run is still in its first steps when acted on, and
+    goes on for longer than the launcher's grace period after SIGTERM."""
+    monkeypatch.setenv("GENESIS_OFFLINE_LATENCY_S", "3")
 
 
 def started_run(instance: dg.DagsterInstance, sid: str) -> dg.DagsterRun | None:
