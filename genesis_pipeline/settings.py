@@ -32,6 +32,9 @@ class GenesisSettings(BaseSettings):
     # or `genesis consume` (a consumer group, seconds faster); never both at once.
     kafka_entry: Literal["sensors", "consumer"] = "sensors"
     consumer_group: str = "genesis-pipeline"
+    # Attempts at an inbound message whose handler raises before it goes to the DLQ
+    # (`handler_error`); its partition waits for it meanwhile, the others go on.
+    inbound_max_attempts: int = Field(default=5, ge=1, le=100)
     # Where `genesis consume` submits runs: the Dagster webserver's GraphQL endpoint.
     dagster_url: str = "http://127.0.0.1:3000"
     llm_provider: Literal["offline", "openai", "local"] = "offline"
@@ -60,6 +63,9 @@ class GenesisSettings(BaseSettings):
     # The scheduled backfills (defs/automation/schedules.py).
     stale_backfill_batch: int = Field(default=10, ge=1, le=1000)
     outbox_retention_hours: int = Field(default=168, ge=1)
+    # A completed or cancelled session untouched this long loses its Dagster partition
+    # (the store keeps everything; feedback revives it).
+    archive_after_days: int = Field(default=30, ge=1)
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{dagster_home() / 'genesis.db'}"

@@ -53,6 +53,7 @@ def consume(group: str | None, dagster_url: str | None) -> None:
         store,
         instance,
         RunSubmitter(instance, dagster_url or settings.dagster_url),
+        max_attempts=settings.inbound_max_attempts,
     )
 
     async def main() -> None:

@@ -19,8 +19,14 @@ def status(session_id: str) -> None:
         session = r.sessions.get(session_id)
     if session is None:
         fail_usage(f"no session {session_id!r} in the genesis store")
+    archived = (
+        f", archived {session.archived_at:%Y-%m-%d} (feedback revives it)"
+        if session.archived_at
+        else ""
+    )
     console.print(
         f"session [bold]{session_id}[/]: {session.status}"
         + (f" ({session.status_reason})" if session.status_reason else "")
+        + archived
     )
     console.print(stage_table(store.stage_rows(session_id), title=session.spec.premise[:80]))

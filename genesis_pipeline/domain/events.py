@@ -35,6 +35,9 @@ class EventType(StrEnum):
     SESSION_RESUMED = "genesis.session.resumed"
     SESSION_CANCELLED = "genesis.session.cancelled"
     SESSION_COMPLETED = "genesis.session.completed"
+    # outbound: a finished session's partition retired, and a revived one's restored
+    SESSION_ARCHIVED = "genesis.session.archived"
+    SESSION_REVIVED = "genesis.session.revived"
     # outbound, from the nightly consistency audit of completed sessions
     AUDIT_REGRESSION_FOUND = "genesis.audit.regression_found"
 

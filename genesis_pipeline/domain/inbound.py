@@ -20,6 +20,8 @@ class RejectReason(StrEnum):
     UNKNOWN_SESSION = "unknown_session"
     UNKNOWN_STAGE = "unknown_stage"
     NOT_ALLOWED_IN_STATE = "not_allowed_in_state"
+    # Its handler raised something other than a rejection on every one of its attempts.
+    HANDLER_ERROR = "handler_error"
 
 
 class Rejected(ValueError):

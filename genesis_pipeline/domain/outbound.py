@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from genesis_pipeline.domain.events import EventType
 from genesis_pipeline.domain.outcome import Strategy
-from genesis_pipeline.domain.session import ReviewMode
+from genesis_pipeline.domain.session import ReviewMode, SessionStatus
 from genesis_pipeline.domain.stages import Stage
 
 GateReason = Literal["quality", "consistency"]
@@ -156,6 +156,13 @@ class SessionCompleted(EventPayload):
     bible_version: int = Field(ge=1, description="the story_bible version exported")
 
 
+class SessionArchiveChanged(EventPayload):
+    status: SessionStatus = Field(
+        description="archived: the finished status it keeps (completed or cancelled); "
+        "revived: the status it has again"
+    )
+
+
 class AuditRegressionFound(StageVersion):
     gate: GateReason
     score: float = Field(ge=0, le=1)
@@ -180,5 +187,7 @@ OUTBOUND_PAYLOADS: dict[EventType, type[EventPayload]] = {
     EventType.SESSION_RESUMED: SessionStatusChanged,
     EventType.SESSION_CANCELLED: SessionStatusChanged,
     EventType.SESSION_COMPLETED: SessionCompleted,
+    EventType.SESSION_ARCHIVED: SessionArchiveChanged,
+    EventType.SESSION_REVIVED: SessionArchiveChanged,
     EventType.AUDIT_REGRESSION_FOUND: AuditRegressionFound,
 }

@@ -19,6 +19,8 @@ class SessionRecord:
     status_reason: str | None
     correlation_id: str
     created_at: datetime
+    # When its Dagster partition was retired (a finished session); None while it has one.
+    archived_at: datetime | None = None
 
     @property
     def review_mode(self) -> ReviewMode:

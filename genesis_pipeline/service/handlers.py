@@ -19,6 +19,9 @@ What happens, its handler, the status it leaves and what it announces:
 - the approved bible was exported (the `bible_export` step, outside any transaction):
   `complete_session`; completed; session.completed
 - a stage's permanent error: `record_stage_failure`; stalls it; stage.failed
+- a finished session untouched for the retention period loses its Dagster partition:
+  `archive_session`; the same status; session.archived. Any later status change (feedback on a
+  completed session) revives it: session.revived, and its partition is added again.
 """
 
 import hashlib
@@ -152,8 +155,32 @@ def _transition(
     if not allows(session.status, transition):
         return session.status
     to = TRANSITIONS[transition][1]
-    uow.sessions.set_status(session.session_id, to, reason)
+    uow.sessions.set_status(session.session_id, to, reason)  # an archived session is no more
+    if session.archived_at is not None:
+        archived = f"{session.session_id}@{session.archived_at.isoformat()}"
+        announce(uow, EventType.SESSION_REVIVED, session, {"status": to.value}, fact=archived)
     return to
+
+
+# Finished sessions: nothing runs for them until the writer asks for a change.
+ARCHIVABLE = frozenset({SessionStatus.COMPLETED, SessionStatus.CANCELLED})
+
+
+def archive_session(uow: UnitOfWork, session_id: str, *, untouched_since: datetime) -> bool:
+    """Mark a finished session archived (its partition is gone) and announce it, unless it
+    changed since `untouched_since`, is not finished or is archived already."""
+    with uow:
+        session = uow.sessions.get(session_id)
+        if session is None:
+            return False
+        at = uow.sessions.archive(session_id, ARCHIVABLE, untouched_since=untouched_since)
+        if at is None:
+            return False
+        payload = {"status": session.status.value}
+        fact = f"{session_id}@{at.isoformat()}"
+        announce(uow, EventType.SESSION_ARCHIVED, session, payload, fact=fact)
+        uow.commit()
+    return True
 
 
 # --- inbound commands and feedback ----------------------------------------------------------

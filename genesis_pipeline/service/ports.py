@@ -1,6 +1,8 @@
 """What the rules need from storage: the unit of work and its repositories, as the genesis
 store (`genesis_pipeline.store`) implements them. Only the methods the handlers call."""
 
+from collections.abc import Collection
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -17,6 +19,9 @@ class Sessions(Protocol):
     def set_status(
         self, session_id: str, status: SessionStatus, reason: str | None = None
     ) -> None: ...
+    def archive(
+        self, session_id: str, statuses: Collection[SessionStatus], *, untouched_since: datetime
+    ) -> datetime | None: ...
 
 
 class Artifacts(Protocol):

@@ -46,6 +46,14 @@ class GenesisStore:
         with uow:
             yield uow
 
+    def count_inbound_failure(self, message_key: str, error: str) -> int:
+        """Count a failed attempt at an inbound message, in its own transaction (the handler's
+        rolled back); the attempts so far."""
+        with self.unit_of_work() as uow:
+            attempts = uow.inbox.count_failure(message_key, error)
+            uow.commit()
+        return attempts
+
     def session(self, session_id: str) -> SessionRecord:
         with self.read() as r:
             session = r.sessions.get(session_id)

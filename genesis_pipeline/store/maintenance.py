@@ -1,5 +1,5 @@
 """What the scheduled backfills read and write: stale prompt versions, the consistency audit of
-completed sessions, and outbox retention."""
+completed sessions, outbox retention and the archive of finished sessions."""
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -18,6 +18,7 @@ from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.domain.verdicts import GateName, GateVerdict
 from genesis_pipeline.service.announce import announce
+from genesis_pipeline.service.handlers import ARCHIVABLE
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.tables import artifact_versions, revision_requests, sessions
 
@@ -70,6 +71,7 @@ class Maintenance:
             )
             .join(sessions, sessions.c.session_id == av.c.session_id)
             .where(sessions.c.status.in_([s.value for s in BACKFILL_STATUSES]))
+            .where(sessions.c.archived_at.is_(None))  # no partition to run in
             .where(~pending)
             .where(sa.or_(av.c.approved_by.is_(None), *outdated))
             .order_by(sessions.c.priority.desc(), sessions.c.created_at, sessions.c.session_id)
@@ -94,6 +96,12 @@ class Maintenance:
             .order_by(sessions.c.session_id)
             .limit(limit)
         )
+        return [row.session_id for row in self._rows(query)]
+
+    def archivable_sessions(self, *, untouched_since: datetime, limit: int) -> list[str]:
+        """Ids of finished sessions, not archived, unchanged since `untouched_since`: the ones
+        finished longest ago first."""
+        query = archivable_query(untouched_since=untouched_since, limit=limit)
         return [row.session_id for row in self._rows(query)]
 
     def _rows(self, query: sa.Select[tuple[object, ...]]) -> Sequence[sa.Row[tuple[object, ...]]]:
@@ -181,3 +189,15 @@ class Maintenance:
             deleted += count
             if count < batch_size:
                 return deleted
+
+
+def archivable_query(*, untouched_since: datetime, limit: int) -> sa.Select[tuple[str]]:
+    """The archive job's page, read from the (status, updated_at) index."""
+    return (
+        sa.select(sessions.c.session_id)
+        .where(sessions.c.status.in_([s.value for s in ARCHIVABLE]))
+        .where(sessions.c.updated_at < untouched_since)
+        .where(sessions.c.archived_at.is_(None))
+        .order_by(sessions.c.updated_at)
+        .limit(limit)
+    )

@@ -1,5 +1,6 @@
 """Queries and writes per table, all on one connection (the unit of work's or a reader's)."""
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,14 +79,35 @@ class Sessions:
             status_reason=row["status_reason"],
             correlation_id=row["correlation_id"],
             created_at=as_utc(row["created_at"]),
+            archived_at=as_utc(row["archived_at"]) if row["archived_at"] else None,
         )
 
     def set_status(self, session_id: str, status: SessionStatus, reason: str | None = None) -> None:
+        """A status change touches the session: an archived one is archived no more."""
         self.conn.execute(
             sa.update(sessions)
             .where(sessions.c.session_id == session_id)
-            .values(status=status.value, status_reason=reason, updated_at=utcnow())
+            .values(
+                status=status.value, status_reason=reason, updated_at=utcnow(), archived_at=None
+            )
         )
+
+    def archive(
+        self, session_id: str, statuses: Collection[SessionStatus], *, untouched_since: datetime
+    ) -> datetime | None:
+        """Mark the session archived if it is in `statuses`, not archived and unchanged since
+        `untouched_since`; when it was archived, or None."""
+        now = utcnow()
+        archived = self.conn.execute(
+            sa.update(sessions)
+            .where(sessions.c.session_id == session_id)
+            .where(sessions.c.status.in_([s.value for s in statuses]))
+            .where(sessions.c.archived_at.is_(None))
+            .where(sessions.c.updated_at < untouched_since)
+            .values(archived_at=now)
+            .returning(sessions.c.session_id)
+        ).first()
+        return now if archived else None
 
 
 def _version(row: sa.RowMapping) -> VersionRecord:

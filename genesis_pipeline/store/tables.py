@@ -45,6 +45,10 @@ sessions = Table(
     Column("correlation_id", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Set when a finished session's Dagster partition was retired (docs/CONTRACT.md §5).
+    Column("archived_at", DateTime(timezone=True)),
+    # The sessions finished longest ago, for the archive job.
+    Index(None, "status", "updated_at"),
 )
 
 artifact_versions = Table(
@@ -118,6 +122,19 @@ inbox = Table(
     Column("event_type", String(128), nullable=False),
     Column("session_id", String(64)),
     Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+# Inbound messages whose handler raised (not a rejection), counted across ticks: one that
+# always fails goes to the DLQ after GENESIS_INBOUND_MAX_ATTEMPTS instead of stopping its topic.
+inbound_failures = Table(
+    "inbound_failures",
+    metadata,
+    # The event id, or the message's coordinates when it could not be read that far.
+    Column("message_key", String(255), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=False),
+    Column("first_failed_at", DateTime(timezone=True), nullable=False),
+    Column("last_failed_at", DateTime(timezone=True), nullable=False),
 )
 
 outbox = Table(

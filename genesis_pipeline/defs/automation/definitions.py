@@ -1,5 +1,5 @@
 """What drives sessions and keeps the pipeline healthy: the sensors on Kafka, revisions,
-failures and the outbox; the stale-prompt, audit and retention schedules; their jobs."""
+failures and the outbox; the stale-prompt, audit, retention and archive schedules; their jobs."""
 
 import dagster as dg
 
@@ -11,11 +11,13 @@ from genesis_pipeline.defs.automation.kafka_sensors import (
 from genesis_pipeline.defs.automation.maintenance_jobs import (
     genesis_consistency_audit_job,
     genesis_outbox_retention_job,
+    genesis_session_archive_job,
 )
 from genesis_pipeline.defs.automation.relay_sensor import genesis_outbox_relay_sensor
 from genesis_pipeline.defs.automation.schedules import (
     genesis_consistency_audit_schedule,
     genesis_outbox_retention_schedule,
+    genesis_session_archive_schedule,
     genesis_stale_prompt_schedule,
 )
 from genesis_pipeline.defs.automation.sensors import (
@@ -25,11 +27,17 @@ from genesis_pipeline.defs.automation.sensors import (
 )
 
 defs = dg.Definitions(
-    jobs=[genesis_session_job, genesis_consistency_audit_job, genesis_outbox_retention_job],
+    jobs=[
+        genesis_session_job,
+        genesis_consistency_audit_job,
+        genesis_outbox_retention_job,
+        genesis_session_archive_job,
+    ],
     schedules=[
         genesis_stale_prompt_schedule,
         genesis_consistency_audit_schedule,
         genesis_outbox_retention_schedule,
+        genesis_session_archive_schedule,
     ],
     sensors=[
         genesis_commands_sensor,

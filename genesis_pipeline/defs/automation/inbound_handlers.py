@@ -7,17 +7,22 @@ derived from the stored state, so a redelivered event asks for the same runs und
 run keys, and each run starts once.
 """
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import dagster as dg
+import sqlalchemy as sa
 
-from genesis_pipeline.defs.automation.jobs import IN_FLIGHT, QUEUED, planned_run
+from genesis_pipeline.defs.automation.jobs import (
+    IN_FLIGHT,
+    QUEUED,
+    ensure_partitions,
+    planned_run,
+)
 from genesis_pipeline.defs.automation.sensors import revision_run_requests
 from genesis_pipeline.defs.checks import writer_approval
-from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS
 from genesis_pipeline.domain.events import EventType
-from genesis_pipeline.domain.inbound import FeedbackSubmitted, Inbound, Rejected
+from genesis_pipeline.domain.inbound import FeedbackSubmitted, Inbound, Rejected, RejectReason
 from genesis_pipeline.messaging.codec import decode
 from genesis_pipeline.messaging.dlq import dead_letter
 from genesis_pipeline.messaging.kafka import OutMessage, Record
@@ -37,7 +42,6 @@ from genesis_pipeline.store.genesis_store import GenesisStore, session_state
 @dataclass
 class Effects:
     run_requests: list[dg.RunRequest] = field(default_factory=list)
-    new_partitions: list[str] = field(default_factory=list)
     # session id → also terminate runs that already started (cancel), not only queued (pause)
     stop_runs: dict[str, bool] = field(default_factory=dict)
     approvals: list[dg.AssetCheckEvaluation] = field(default_factory=list)
@@ -63,7 +67,6 @@ def plan(ctx: HandlerContext, effects: Effects, session_id: str, trigger: Trigge
 
 def on_session_requested(message: Inbound, ctx: HandlerContext, effects: Effects) -> None:
     handlers.request_session(ctx.store.unit_of_work(), message)
-    effects.new_partitions.append(message.session_id)
     plan(ctx, effects, message.session_id, Requested(message.event_id))
 
 
@@ -117,6 +120,19 @@ FEEDBACK_HANDLERS: dict[EventType, Handler] = {
 }
 
 
+@dataclass
+class Applied:
+    """What applying a batch left to do: dead letters to publish before the offsets move past
+    them, and the partitions held at a message to read again, (topic, partition) → offset."""
+
+    took_effect: int = 0
+    dead: list[OutMessage] = field(default_factory=list)
+    held: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def next_offset(self, topic: str, partition: int, after_batch: int) -> int:
+        return self.held.get((topic, partition), after_batch)
+
+
 def apply_records(
     records: Iterable[Record],
     handlers: Mapping[EventType, Handler],
@@ -124,44 +140,77 @@ def apply_records(
     effects: Effects,
     *,
     dlq_topic: str,
+    max_attempts: int,
     warn: Callable[[str], None],
-) -> list[OutMessage]:
-    """Apply each record through `handlers`, adding to `effects`; the rejected ones come back as
-    dead letters, to publish before the offsets move past them."""
-    dead = []
+) -> Applied:
+    """Apply each record through `handlers`, adding to `effects`.
+
+    A rejected message becomes a dead letter. A message whose handler raises anything else
+    holds its partition there (the ones after it wait; other partitions go on) and is read
+    again, up to `max_attempts` times in all, then becomes a dead letter with reason
+    `handler_error`. A transient failure (the database or a connection away) raises: the whole
+    batch is read again, and no attempt is counted against any message.
+    """
+    applied = Applied()
     for record in records:
+        where = (record.topic, record.partition)
+        if where in applied.held:
+            continue  # behind a message that is read again
+        coordinates = f"{record.topic}[{record.partition}]@{record.offset}"
+        message: Inbound | None = None
         try:
             message = decode(record.value, accepted=handlers.keys())
             handlers[message.event_type](message, ctx, effects)
+            applied.took_effect += 1
         except Rejected as rejected:
-            warn(f"{record.topic}[{record.partition}]@{record.offset} → DLQ: {rejected}")
-            dead.append(dead_letter(record, rejected, dlq_topic=dlq_topic))
-    return dead
+            warn(f"{coordinates} → DLQ: {rejected}")
+            applied.dead.append(dead_letter(record, rejected, dlq_topic=dlq_topic))
+        except Exception as error:
+            if is_transient(error):
+                raise
+            summary = one_line(error)
+            key = message.event_id if message is not None else coordinates
+            attempts = ctx.store.count_inbound_failure(key, summary)
+            if attempts < max_attempts:
+                warn(f"{coordinates}: attempt {attempts} of {max_attempts} failed: {summary}")
+                applied.held[where] = record.offset
+                continue
+            gave_up = Rejected(RejectReason.HANDLER_ERROR, f"{attempts} attempts: {summary}")
+            warn(f"{coordinates} → DLQ: {gave_up}")
+            applied.dead.append(dead_letter(record, gave_up, dlq_topic=dlq_topic))
+    return applied
+
+
+def is_transient(error: BaseException) -> bool:
+    """The database or a connection went away: the batch waits, no message is to blame."""
+    return isinstance(
+        error,
+        sa.exc.OperationalError | sa.exc.InterfaceError | sa.exc.TimeoutError | ConnectionError,
+    )
+
+
+def one_line(error: BaseException) -> str:
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first}"[:500] if first else type(error).__name__
 
 
 def carry_out(
     instance: dg.DagsterInstance, ctx: HandlerContext, effects: Effects
-) -> tuple[list[dg.RunRequest], list[str]]:
-    """Stop the runs and report the approvals `effects` ask for; return the runs to start (one
-    per run key, revision runs included) and the session partitions to add first."""
+) -> list[dg.RunRequest]:
+    """Stop the runs and report the approvals `effects` ask for, add the partitions they need
+    (a new session's, or an archived one's that the writer revived); return the runs to start,
+    one per run key, revision runs included."""
     _stop_runs(instance, effects.stop_runs)
-    for evaluation in effects.approvals:
-        instance.report_runless_asset_event(evaluation)
     run_requests = effects.run_requests + revision_run_requests(
         instance, ctx.store, effects.revised_sessions
     )
+    sessions = [r.partition_key or "" for r in run_requests]
+    ensure_partitions(instance, sessions + [e.partition or "" for e in effects.approvals])
+    for evaluation in effects.approvals:
+        instance.report_runless_asset_event(evaluation)
     # A message delivered twice in one batch asks for its run twice: one request per key.
     unique = {request.run_key: request for request in run_requests}
-    return list(unique.values()), _new_partitions(instance, effects.new_partitions)
-
-
-def _new_partitions(instance: dg.DagsterInstance, keys: Collection[str]) -> list[str]:
-    # Adding a key twice in one result is an error; a redelivered request names a known key.
-    return [
-        key
-        for key in dict.fromkeys(keys)
-        if not instance.has_dynamic_partition(GENESIS_SESSION_PARTITIONS, key)
-    ]
+    return list(unique.values())
 
 
 def _stop_runs(instance: dg.DagsterInstance, sessions: Mapping[str, bool]) -> None:

@@ -5,6 +5,7 @@ from collections.abc import Iterable, Mapping
 import dagster as dg
 
 from genesis_pipeline.defs.stages.bible_export import BIBLE_EXPORT
+from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.service.planner import PlannedRun
 
@@ -52,3 +53,16 @@ def planned_run(run: PlannedRun) -> dg.RunRequest:
     return stages_run(
         run.session_id, run.stages, run_key=run.run_key, tags=run.tags, export=run.export
     )
+
+
+def ensure_partitions(instance: dg.DagsterInstance, session_ids: Iterable[str]) -> list[str]:
+    """Add the partitions these sessions lack, before their runs start: a new session's, or
+    an archived one's (or one deleted in the UI) that a run revives. Returns those added."""
+    missing = [
+        key
+        for key in dict.fromkeys(session_ids)
+        if not instance.has_dynamic_partition(GENESIS_SESSION_PARTITIONS, key)
+    ]
+    if missing:
+        instance.add_dynamic_partitions(GENESIS_SESSION_PARTITIONS, missing)
+    return missing

@@ -28,6 +28,7 @@ import dagster as dg
 from genesis_pipeline.defs.automation.inbound_handlers import (
     COMMAND_HANDLERS,
     FEEDBACK_HANDLERS,
+    Applied,
     Effects,
     Handler,
     HandlerContext,
@@ -35,9 +36,8 @@ from genesis_pipeline.defs.automation.inbound_handlers import (
     carry_out,
 )
 from genesis_pipeline.defs.automation.jobs import genesis_session_job
-from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS
 from genesis_pipeline.domain.events import EventType
-from genesis_pipeline.messaging.kafka import KafkaConfig, OutMessage, Record
+from genesis_pipeline.messaging.kafka import KafkaConfig, Record
 from genesis_pipeline.messaging.topics import Topic
 from genesis_pipeline.service.planner import PARTITION_TAG
 from genesis_pipeline.store.genesis_store import GenesisStore
@@ -53,6 +53,7 @@ log = logging.getLogger("genesis.consume")
 RUN_KEY_TAG = "dagster/run_key"
 BATCH = 500
 MAX_BACKOFF_S = 30.0
+RETRY_HELD_S = 1.0  # like a sensor tick: a message whose handler raised is tried again
 TOPIC_HANDLERS: Mapping[Topic, Mapping[EventType, Handler]] = {
     Topic.COMMANDS: COMMAND_HANDLERS,
     Topic.FEEDBACK: FEEDBACK_HANDLERS,
@@ -94,6 +95,8 @@ class RunSubmitter:
 class BatchResult:
     applied: int
     dead: int
+    # (topic, partition) → the offset of a message whose handler raised: read again from there
+    held: dict[tuple[str, int], int]
     runs: list[str]
 
 
@@ -106,38 +109,48 @@ class InboundConsumer:
         store: GenesisStore,
         instance: dg.DagsterInstance,
         submitter: RunSubmitter,
+        *,
+        max_attempts: int,
     ) -> None:
         self.kafka = kafka
+        self.max_attempts = max_attempts
         self.context = HandlerContext(store=store)
         self.instance = instance
         self.submitter = submitter
         self.handlers = {kafka.topic(t): h for t, h in TOPIC_HANDLERS.items()}
 
-    def apply(self, records: Sequence[Record], effects: Effects) -> list[OutMessage]:
-        dead: list[OutMessage] = []
+    def apply(self, records: Sequence[Record], effects: Effects) -> Applied:
+        applied = Applied()
         for topic, handlers in self.handlers.items():
-            dead += apply_records(
+            one_topic = apply_records(
                 [r for r in records if r.topic == topic],
                 handlers,
                 self.context,
                 effects,
                 dlq_topic=self.kafka.topic(Topic.DLQ),
+                max_attempts=self.max_attempts,
                 warn=log.warning,
             )
-        return dead
+            applied.took_effect += one_topic.took_effect
+            applied.dead += one_topic.dead
+            applied.held |= one_topic.held
+        return applied
 
     def start_runs(self, effects: Effects) -> list[str]:
-        run_requests, new_partitions = carry_out(self.instance, self.context, effects)
-        if new_partitions:
-            self.instance.add_dynamic_partitions(GENESIS_SESSION_PARTITIONS, new_partitions)
+        run_requests = carry_out(self.instance, self.context, effects)
         return [run_id for r in run_requests if (run_id := self.submitter.submit(r)) is not None]
 
     async def handle(self, records: Sequence[Record]) -> BatchResult:
         effects = Effects()
-        dead = await asyncio.to_thread(self.apply, records, effects)
-        await self.kafka.publish(dead)  # before the offsets move past them
+        applied = await asyncio.to_thread(self.apply, records, effects)
+        await self.kafka.publish(applied.dead)  # before the offsets move past them
         runs = await asyncio.to_thread(self.start_runs, effects)
-        return BatchResult(applied=len(records) - len(dead), dead=len(dead), runs=runs)
+        return BatchResult(
+            applied=applied.took_effect,
+            dead=len(applied.dead),
+            held=applied.held,
+            runs=runs,
+        )
 
 
 async def consume_until(
@@ -172,7 +185,7 @@ async def consume_until(
                 continue
             async with in_hand:
                 try:
-                    await _handle_and_commit(inbound, consumer, fetched)
+                    held = await _handle_and_commit(inbound, consumer, fetched)
                     failures = 0
                 except Exception as error:  # retried after a back-off; the operator sees one line
                     failures += 1
@@ -181,6 +194,9 @@ async def consume_until(
                     for tp, messages in fetched.items():
                         consumer.seek(tp, messages[0].offset)
                     await _sleep_unless(stop, backoff)
+                    continue
+            if held:  # a message whose handler raised is read again after a pause
+                await _sleep_unless(stop, RETRY_HELD_S)
     finally:
         await consumer.stop()
 
@@ -189,13 +205,21 @@ async def _handle_and_commit(
     inbound: InboundConsumer,
     consumer: "AIOKafkaConsumer",
     fetched: "Fetched",
-) -> None:
+) -> bool:
+    """Apply and commit one batch; True when a partition is held at a message to read again."""
     from aiokafka.errors import CommitFailedError, IllegalStateError
 
     records = [Record.from_message(m) for messages in fetched.values() for m in messages]
     result = await inbound.handle(records)
+    offsets = {
+        tp: result.held.get((tp.topic, tp.partition), messages[-1].offset + 1)
+        for tp, messages in fetched.items()
+    }
+    for tp, offset in offsets.items():
+        if (tp.topic, tp.partition) in result.held:
+            consumer.seek(tp, offset)
     try:
-        await consumer.commit({tp: messages[-1].offset + 1 for tp, messages in fetched.items()})
+        await consumer.commit(offsets)
     except (CommitFailedError, IllegalStateError) as error:
         # The partitions moved to another member, which reads them again: their effects and
         # runs are in place already, so it starts nothing new.
@@ -204,6 +228,7 @@ async def _handle_and_commit(
         f"{len(records)} message(s): {result.applied} applied, {result.dead} to the DLQ, "
         f"{len(result.runs)} run(s) submitted {' '.join(result.runs)}".rstrip()
     )
+    return bool(result.held)
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:

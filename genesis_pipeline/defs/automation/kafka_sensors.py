@@ -4,7 +4,8 @@ Each tick reads a bounded batch from the offsets in its cursor (manual assignmen
 group), applies every message through the handler table, sends what it rejects to the DLQ, and
 returns the new offsets with its run requests in one `SensorResult`. A tick that fails
 returns nothing, so the next one reads the same messages again; the inbox and run keys built
-from event ids make each event take effect once.
+from event ids make each event take effect once. A message whose handler raises holds its
+partition's offset for a few ticks, then goes to the DLQ (`inbound_handlers.apply_records`).
 """
 
 import asyncio
@@ -23,7 +24,6 @@ from genesis_pipeline.defs.automation.inbound_handlers import (
 )
 from genesis_pipeline.defs.automation.jobs import genesis_session_job
 from genesis_pipeline.defs.resources import GenesisStoreResource, KafkaResource
-from genesis_pipeline.defs.stages.partitions import genesis_sessions
 from genesis_pipeline.domain.events import EventType
 from genesis_pipeline.messaging.cursor import read_offsets, write_offsets
 from genesis_pipeline.messaging.kafka import KafkaConfig
@@ -45,7 +45,8 @@ def consume(
     store: GenesisStore,
     kafka: KafkaConfig,
 ) -> dg.SensorResult | dg.SkipReason:
-    if GenesisSettings().kafka_entry == "consumer":
+    settings = GenesisSettings()
+    if settings.kafka_entry == "consumer":
         return dg.SkipReason(CONSUMER_OWNS_TOPICS)
     offsets = read_offsets(context.cursor)
     fetched = asyncio.run(kafka.fetch(kafka.topic(topic), offsets, max_records=BATCH))
@@ -56,22 +57,24 @@ def consume(
 
     handler_context = HandlerContext(store=store)
     effects = Effects()
-    dead = apply_records(
+    applied = apply_records(
         fetched.records,
         handlers,
         handler_context,
         effects,
         dlq_topic=kafka.topic(Topic.DLQ),
+        max_attempts=settings.inbound_max_attempts,
         warn=context.log.warning,
     )
-    asyncio.run(kafka.publish(dead))  # before the cursor moves past them
-    run_requests, new_partitions = carry_out(context.instance, handler_context, effects)
+    asyncio.run(kafka.publish(applied.dead))  # before the cursor moves past them
+    run_requests = carry_out(context.instance, handler_context, effects)
+    next_offsets = {
+        partition: applied.next_offset(kafka.topic(topic), partition, offset)
+        for partition, offset in fetched.next_offsets.items()
+    }
     return dg.SensorResult(
         run_requests=run_requests,
-        dynamic_partitions_requests=(
-            [genesis_sessions.build_add_request(new_partitions)] if new_partitions else []
-        ),
-        cursor=write_offsets(fetched.next_offsets),
+        cursor=write_offsets(next_offsets),
     )
 
 

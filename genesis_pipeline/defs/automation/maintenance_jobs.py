@@ -1,4 +1,5 @@
-"""Op jobs of the scheduled maintenance: the consistency audit and outbox retention."""
+"""Op jobs of the scheduled maintenance: the consistency audit, outbox retention and the archive
+of finished sessions."""
 
 from collections.abc import Iterator
 from datetime import timedelta
@@ -7,6 +8,8 @@ import dagster as dg
 from pydantic import Field, ValidationError
 
 from genesis_pipeline.defs.resources import GenesisStoreResource
+from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS
+from genesis_pipeline.service import handlers
 from genesis_pipeline.service.consistency_audit import consistency_regressions
 from genesis_pipeline.service.planner import MAINTENANCE_TAG, PRIORITY_TAG
 from genesis_pipeline.service.stale_prompts import BACKFILL_PRIORITY
@@ -137,3 +140,60 @@ def delete_sent_outbox_rows(
 )
 def genesis_outbox_retention_job() -> None:
     delete_sent_outbox_rows()
+
+
+class ArchiveConfig(dg.Config):
+    older_than_days: int = Field(
+        default=30, ge=1, description="Archive finished sessions untouched this many days."
+    )
+    batch_size: int = Field(default=500, ge=1, le=10_000, description="Sessions per page.")
+    max_sessions: int = Field(
+        default=10_000, ge=1, description="Sessions archived per run at most; the next goes on."
+    )
+
+
+@dg.op(
+    out=dg.Out(dg.Nothing),
+    description=(
+        "Archives completed and cancelled sessions untouched for `older_than_days`: deletes "
+        "each one's `genesis_session` partition, then marks it archived and publishes "
+        "`genesis.session.archived`, page by page, at most `max_sessions` per run. The genesis "
+        "store keeps every version and the bible; feedback on an archived session revives it."
+    ),
+)
+def archive_finished_sessions(
+    context: dg.OpExecutionContext, config: ArchiveConfig, genesis_store: GenesisStoreResource
+) -> Iterator[dg.Output[None]]:
+    store = genesis_store.store
+    maintenance = Maintenance(store)
+    cutoff = utcnow() - timedelta(days=config.older_than_days)
+    archived = 0
+    while archived < config.max_sessions:
+        limit = min(config.batch_size, config.max_sessions - archived)
+        page = maintenance.archivable_sessions(untouched_since=cutoff, limit=limit)
+        for session_id in page:
+            # The partition first: a crash in between leaves a session the next run archives.
+            if context.instance.has_dynamic_partition(GENESIS_SESSION_PARTITIONS, session_id):
+                context.instance.delete_dynamic_partition(GENESIS_SESSION_PARTITIONS, session_id)
+            uow = store.unit_of_work()
+            archived += handlers.archive_session(uow, session_id, untouched_since=cutoff)
+        if page:
+            context.log.info(f"archive: {archived} session(s) archived so far")
+        if len(page) < limit:
+            break
+    context.log.info(
+        f"archive: {archived} session(s) finished before {cutoff:%Y-%m-%d %H:%M} UTC archived"
+    )
+    yield dg.Output(None, metadata={"archived": archived, "untouched_since": cutoff.isoformat()})
+
+
+@dg.job(
+    description=(
+        "Archive of finished sessions: retires the Dagster partition of each completed or "
+        "cancelled session untouched for `older_than_days` (default 30), so the number of live "
+        "partitions follows the sessions in use; the genesis store keeps their work."
+    ),
+    tags=_tags("session_archive"),
+)
+def genesis_session_archive_job() -> None:
+    archive_finished_sessions()

@@ -1,7 +1,9 @@
-"""The scheduled backfills: stale prompt versions, the nightly consistency audit, outbox retention.
+"""The scheduled backfills: stale prompt versions, the nightly consistency audit, outbox
+retention and the archive of finished sessions.
 
 Settings (read at every tick, from the environment of the code server):
-GENESIS_STALE_BACKFILL_BATCH (default 10) and GENESIS_OUTBOX_RETENTION_HOURS (default 168).
+GENESIS_STALE_BACKFILL_BATCH (default 10), GENESIS_OUTBOX_RETENTION_HOURS (default 168) and
+GENESIS_ARCHIVE_AFTER_DAYS (default 30).
 """
 
 from collections.abc import Sequence
@@ -13,9 +15,11 @@ from genesis_pipeline.defs.automation.jobs import HOLDING, genesis_session_job, 
 from genesis_pipeline.defs.automation.maintenance_jobs import (
     genesis_consistency_audit_job,
     genesis_outbox_retention_job,
+    genesis_session_archive_job,
 )
 from genesis_pipeline.defs.resources import GenesisStoreResource
 from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
+from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.service.planner import BACKFILL_TAG, SESSION_TAG, STALE_KEY_TAG
 from genesis_pipeline.service.stale_prompts import (
@@ -95,6 +99,8 @@ def stale_prompt_runs(
         for run in chunk:
             if run.session_id in busy or run.run_key in requested:
                 continue
+            if not instance.has_dynamic_partition(GENESIS_SESSION_PARTITIONS, run.session_id):
+                continue  # archived, or deleted in the UI: a schedule cannot add it back
             chosen.append(run)
             if len(chosen) == budget:
                 return chosen
@@ -143,5 +149,26 @@ genesis_outbox_retention_schedule = dg.ScheduleDefinition(
         "Daily (04:30 UTC): deletes outbox rows the relay published more than "
         "GENESIS_OUTBOX_RETENTION_HOURS (168) ago, 10,000 per transaction; unpublished rows "
         "are never deleted. On by default: published events live on `genesis.events`."
+    ),
+)
+
+
+def _archive_config(context: dg.ScheduleEvaluationContext) -> dict[str, Any]:
+    days = GenesisSettings().archive_after_days
+    return {"ops": {"archive_finished_sessions": {"config": {"older_than_days": days}}}}
+
+
+genesis_session_archive_schedule = dg.ScheduleDefinition(
+    name="genesis_session_archive_schedule",
+    cron_schedule="15 * * * *",
+    execution_timezone="UTC",
+    job=genesis_session_archive_job,
+    run_config_fn=_archive_config,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description=(
+        "Hourly: archives completed and cancelled sessions untouched for "
+        "GENESIS_ARCHIVE_AFTER_DAYS (30), at most 10,000 a run: their partitions are deleted "
+        "and `genesis.session.archived` published. On by default: it keeps the number of "
+        "partitions bounded by the sessions in use; the store keeps every session's work."
     ),
 )

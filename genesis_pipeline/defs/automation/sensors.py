@@ -5,7 +5,11 @@ from collections.abc import Collection
 import dagster as dg
 
 from genesis_pipeline.defs.automation.failures import record_failures, stage_failures
-from genesis_pipeline.defs.automation.jobs import genesis_session_job, planned_run
+from genesis_pipeline.defs.automation.jobs import (
+    ensure_partitions,
+    genesis_session_job,
+    planned_run,
+)
 from genesis_pipeline.defs.resources import GenesisStoreResource
 from genesis_pipeline.service.planner import (
     PARTITION_TAG,
@@ -37,6 +41,7 @@ def genesis_revision_sensor(
     runs = revision_run_requests(context.instance, genesis_store.store)
     if not runs:
         return dg.SkipReason("no pending revision requests for active sessions without a run")
+    ensure_partitions(context.instance, [run.partition_key or "" for run in runs])
     return dg.SensorResult(run_requests=runs)
 
 

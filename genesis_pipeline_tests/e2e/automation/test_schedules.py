@@ -8,6 +8,7 @@ from genesis_pipeline.defs.automation.schedules import (
     current_prompt_versions,
     genesis_consistency_audit_schedule,
     genesis_outbox_retention_schedule,
+    genesis_session_archive_schedule,
     genesis_stale_prompt_schedule,
 )
 from genesis_pipeline.defs.stages.definitions import GENESIS_ASSETS
@@ -137,6 +138,16 @@ def test_paused_cancelled_and_failed_sessions_are_left_alone(
     assert tick(instance, resources) == []
 
 
+def test_a_session_without_its_partition_is_left_alone(
+    instance, resources, store, completed_session
+):
+    """Archived, or deleted in the UI: a schedule cannot add the partition back, so it skips."""
+    completed_session("alpha-01")
+    set_prompt_version(store, "alpha-01", Stage.CONCEPT, "concept-v0")
+    instance.delete_dynamic_partition("genesis_session", "alpha-01")
+    assert tick(instance, resources) == []
+
+
 def test_a_refresh_stores_new_versions_with_the_new_prompt(
     instance, resources, store, completed_session
 ):
@@ -197,6 +208,12 @@ def test_the_audit_and_retention_schedules_request_their_jobs(monkeypatch):
         "older_than_hours": 24
     }
 
+    monkeypatch.setenv("GENESIS_ARCHIVE_AFTER_DAYS", "90")
+    [archive] = genesis_session_archive_schedule.evaluate_tick(context).run_requests or []
+    assert archive.run_config["ops"]["archive_finished_sessions"]["config"] == {
+        "older_than_days": 90
+    }
+
 
 def test_the_schedules_are_defined_with_their_jobs_and_default_status():
     repository = defs.get_repository_def()
@@ -204,14 +221,18 @@ def test_the_schedules_are_defined_with_their_jobs_and_default_status():
     stale = schedules["genesis_stale_prompt_schedule"]
     audit = schedules["genesis_consistency_audit_schedule"]
     retention = schedules["genesis_outbox_retention_schedule"]
+    archive = schedules["genesis_session_archive_schedule"]
     assert stale.default_status is dg.DefaultScheduleStatus.STOPPED
     assert audit.default_status is dg.DefaultScheduleStatus.RUNNING
     assert retention.default_status is dg.DefaultScheduleStatus.RUNNING
-    assert (stale.job_name, audit.job_name, retention.job_name) == (
+    assert archive.default_status is dg.DefaultScheduleStatus.RUNNING
+    assert (stale.job_name, audit.job_name, retention.job_name, archive.job_name) == (
         "genesis_session_job",
         "genesis_consistency_audit_job",
         "genesis_outbox_retention_job",
+        "genesis_session_archive_job",
     )
     assert all(s.description for s in schedules.values())
-    for name in ("genesis_consistency_audit_job", "genesis_outbox_retention_job"):
+    jobs = ("genesis_consistency_audit_job", "genesis_outbox_retention_job")
+    for name in (*jobs, "genesis_session_archive_job"):
         assert repository.get_job(name).description

@@ -1,5 +1,6 @@
 """`genesis consume`: each message takes effect once and starts its run once, whatever happens
-to the consumer (SIGKILL mid-batch), to its group (two members) or to the broker (a restart)."""
+to the consumer (SIGKILL mid-batch), to its group (two members), to the broker (a restart) or
+to one message (a handler that always raises)."""
 
 import asyncio
 import re
@@ -7,6 +8,7 @@ import signal
 import time
 import uuid
 from collections import Counter
+from dataclasses import replace
 
 import dagster as dg
 import pytest
@@ -21,6 +23,7 @@ from genesis_pipeline.store.tables import inbox, outbox
 from genesis_pipeline_tests.e2e.consumer.conftest import Consumers
 from genesis_pipeline_tests.support.kafka_topics import read_topic
 from genesis_pipeline_tests.support.production_stack import request_sessions, session_requests
+from genesis_pipeline_tests.support.store_rows import corrupt_session
 from genesis_pipeline_tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -169,3 +172,29 @@ def test_the_consumer_resumes_after_the_broker_restarts(consumers: Consumers) ->
         effects_once(consumers, before + after)
     finally:
         broker.stop()
+
+
+def test_a_message_whose_handler_always_raises_cannot_stop_the_topic(
+    consumers: Consumers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kafka = consumers.kafka
+    monkeypatch.setenv("GENESIS_INBOUND_MAX_ATTEMPTS", "2")
+    broken = new_ids(1)[0]
+    corrupt_session(consumers.store, broken)  # every handler reading it raises ValueError
+    pause = session_requests(kafka, [broken], PREMISE)[0]
+    pause = replace(pause, value=pause.value.replace(b".requested", b".pause_requested"))
+    sessions = new_ids(2)
+    one_partition = [
+        replace(m, key=b"one-partition")
+        for m in [pause, *session_requests(kafka, sessions, PREMISE)]
+    ]
+    asyncio.run(kafka.publish(one_partition))
+    consumer = consumers.start()
+
+    wait_for_runs(consumers, sessions)
+    [dead] = read_topic(kafka, Topic.DLQ, at_least=1)
+    assert dict(dead.headers)["genesis.dlq.reason"] == b"handler_error"
+    assert dict(dead.headers)["genesis.dlq.detail"].startswith(b"2 attempts: ValueError")
+    assert "attempt 1 of 2 failed: ValueError" in consumers.output(0)
+    assert consumer.poll() is None
+    effects_once(consumers, sessions)

@@ -168,9 +168,15 @@ def pipeline(instance: dg.DagsterInstance, kafka: KafkaConfig, tmp_path: Path) -
     return make_pipeline(instance, kafka, tmp_path)
 
 
-def make_pipeline(instance: dg.DagsterInstance, kafka: KafkaConfig, tmp_path: Path) -> Pipeline:
+def make_pipeline(
+    instance: dg.DagsterInstance,
+    kafka: KafkaConfig,
+    tmp_path: Path,
+    database_url: str | None = None,
+) -> Pipeline:
+    """The driver on a genesis store at `database_url` (default: a SQLite file in tmp_path)."""
     resources = genesis_resources(
-        database_url=f"sqlite:///{tmp_path / 'genesis.db'}",
+        database_url=database_url or f"sqlite:///{tmp_path / 'genesis.db'}",
         export_uri=str(tmp_path / "exports"),
         generator=GeneratorResource(provider="offline", offline_flaw_rate=0.0),
         quality_threshold=0.75,

@@ -1,12 +1,16 @@
-"""Everything invalid goes to genesis.dlq with its reason; the valid messages after it still
-take effect."""
+"""Everything invalid goes to genesis.dlq with its reason, and so does a message whose handler
+keeps raising; the valid messages after it still take effect."""
 
 import json
 
+import pytest
+
+from genesis_pipeline.defs.automation.kafka_sensors import genesis_commands_sensor
 from genesis_pipeline.messaging.codec import MAX_MESSAGE_BYTES
 from genesis_pipeline.messaging.dlq import DETAIL_HEADER, REASON_HEADER
 from genesis_pipeline.messaging.topics import Topic
 from genesis_pipeline_tests.e2e.pipeline.conftest import PREMISE, Pipeline, envelope
+from genesis_pipeline_tests.support.store_rows import corrupt_session
 
 
 def reasons(pipeline: Pipeline) -> list[tuple[str, dict[str, bytes]]]:
@@ -95,3 +99,24 @@ def test_feedback_on_a_cancelled_session_is_not_allowed(pipeline: Pipeline) -> N
     assert reason == "not_allowed_in_state"
     assert b"cancelled" in headers[DETAIL_HEADER]
     assert json.loads(pipeline.dlq()[0].value or b"{}")["session_id"] == "moon-harbor-14"
+
+
+def test_a_message_whose_handler_always_raises_cannot_stop_the_topic(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GENESIS_INBOUND_MAX_ATTEMPTS", "2")
+    corrupt_session(pipeline.store, "broken-2")  # every handler reading it raises ValueError
+    pipeline.send(
+        Topic.COMMANDS,
+        envelope("genesis.session.pause_requested", "broken-2", {}),
+        envelope("genesis.session.requested", "moon-harbor-15", {"premise": PREMISE}),
+        key=b"one-partition",
+    )
+    pipeline.tick(genesis_commands_sensor)
+    assert pipeline.dlq() == [] and pipeline.runs == []  # held, to be tried again
+
+    pipeline.settle()
+    [(reason, headers)] = reasons(pipeline)
+    assert reason == "handler_error"
+    assert headers[DETAIL_HEADER].decode().startswith("2 attempts: ValueError")
+    assert pipeline.store.session("moon-harbor-15").status == "completed"

@@ -67,7 +67,7 @@ class Published:
     envelope: Envelope
 
 
-def read_events(kafka: KafkaConfig, *, at_least: int, timeout_s: float = 20.0) -> list[Published]:
+def read_events(kafka: KafkaConfig, *, at_least: int, timeout_s: float = 60.0) -> list[Published]:
     """Every message on the events topic: read until `at_least` are in and a fetch brings
     nothing more (so duplicates show up too), or until `timeout_s`."""
     records = read_topic(kafka, Topic.EVENTS, at_least=at_least, timeout_s=timeout_s)

@@ -6,6 +6,8 @@ payload against its event type's model: no missing or mistyped field, and no fie
 does not name.
 """
 
+from datetime import timedelta
+
 from pydantic import BaseModel
 
 from genesis_pipeline.domain.events import Envelope, EventType, new_event
@@ -25,6 +27,7 @@ from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.service import handlers
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.maintenance import Maintenance
+from genesis_pipeline.store.repositories import utcnow
 from genesis_pipeline_tests.integration.store.conftest import (
     concept_artifact,
     outcome_for,
@@ -158,7 +161,9 @@ def test_every_outbound_payload_fits_its_model(store: GenesisStore, session_id: 
     version_id = passed_concept(store, session_id)
     completed(store, session_id)  # before the writer's requests below cancel the session
     audit_regression(store, session_id, version_id)
-    writer_requests(store, session_id)
+    later = utcnow() + timedelta(seconds=1)  # archived as if the retention period had passed
+    assert handlers.archive_session(store.unit_of_work(), session_id, untouched_since=later)
+    writer_requests(store, session_id)  # revives it
     for failing, attempts in (("stalled-01", 3), ("failing-01", 2)):
         spec = SessionSpec(premise="A map", max_attempts=attempts)
         handlers.create_session(store.unit_of_work(), failing, spec, correlation_id="corr-3")
