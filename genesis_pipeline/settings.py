@@ -63,6 +63,8 @@ class GenesisSettings(BaseSettings):
     # The scheduled backfills (defs/automation/schedules.py).
     stale_backfill_batch: int = Field(default=10, ge=1, le=1000)
     outbox_retention_hours: int = Field(default=168, ge=1)
+    # Longer than the Kafka topics keep messages: a redelivery always finds its event id.
+    inbox_retention_days: int = Field(default=30, ge=1)
     # A completed or cancelled session untouched this long loses its Dagster partition
     # (the store keeps everything; feedback revives it).
     archive_after_days: int = Field(default=30, ge=1)

@@ -211,3 +211,12 @@ def render_artifact_markdown(stage: Stage, artifact: Artifact) -> str:
     else:
         body = renderer(artifact, 2)
     return f"{heading(1, stage_title(stage))}\n\n{body}\n"
+
+
+def excerpt(markdown: str, limit: int, rest: str) -> str:
+    """The start of `markdown` up to `limit` characters, cut at a line, then `rest` (where the
+    whole text is) when something was left out."""
+    if len(markdown) <= limit:
+        return markdown
+    cut = markdown.rfind("\n", 0, limit)
+    return f"{markdown[: cut if cut > 0 else limit].rstrip()}\n\n… {rest}\n"

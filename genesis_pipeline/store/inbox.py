@@ -1,11 +1,12 @@
 """The inbox: inbound event ids recorded in the same transaction as their effect, and the
 count of failed attempts at messages whose handler raised."""
 
+from datetime import datetime
+
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from genesis_pipeline.domain.events import Envelope
-from genesis_pipeline.store.repositories import insert_unless_exists, utcnow
+from genesis_pipeline.store.repositories import insert_unless_exists, upsert_insert, utcnow
 from genesis_pipeline.store.tables import inbound_failures, inbox
 
 
@@ -29,8 +30,9 @@ class Inbox:
     def count_failure(self, message_key: str, error: str) -> int:
         """Count one more failed attempt at a message; the attempts so far, this one included."""
         now = utcnow()
-        dialect = sqlite if self.conn.dialect.name == "sqlite" else postgresql
-        insert = dialect.insert(inbound_failures).values(
+        insert = upsert_insert(
+            self.conn,
+            inbound_failures,
             message_key=message_key,
             attempts=1,
             last_error=error,
@@ -46,3 +48,19 @@ class Inbox:
             ),
         )
         return int(self.conn.execute(upsert.returning(inbound_failures.c.attempts)).scalar_one())
+
+    def delete_received_before(self, cutoff: datetime, *, limit: int) -> int:
+        """Delete up to `limit` inbox rows received before `cutoff`, oldest first (the
+        received_at index), and the failure counts of messages last tried before it."""
+        batch = (
+            sa.select(inbox.c.event_id)
+            .where(inbox.c.received_at < cutoff)
+            .order_by(inbox.c.received_at)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        result = self.conn.execute(sa.delete(inbox).where(inbox.c.event_id.in_(batch)))
+        self.conn.execute(
+            sa.delete(inbound_failures).where(inbound_failures.c.last_failed_at < cutoff)
+        )
+        return int(result.rowcount)

@@ -1,8 +1,10 @@
 """What the scheduled backfills read and write: stale prompt versions, the consistency audit of
-completed sessions, outbox retention and the archive of finished sessions."""
+completed sessions, outbox and inbox retention, the archive of finished sessions, and where the
+jobs that work in bounded runs stopped."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -20,7 +22,14 @@ from genesis_pipeline.domain.verdicts import GateName, GateVerdict
 from genesis_pipeline.service.announce import announce
 from genesis_pipeline.service.handlers import ARCHIVABLE
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline.store.tables import artifact_versions, revision_requests, sessions
+from genesis_pipeline.store.repositories import upsert_insert, utcnow
+from genesis_pipeline.store.tables import (
+    artifact_versions,
+    maintenance_cursors,
+    revision_requests,
+    sessions,
+)
+from genesis_pipeline.store.unit_of_work import UnitOfWork
 
 # Sessions a stale-prompt backfill may touch. Paused and cancelled ones are the writer's call;
 # a session that needs attention failed already, and re-running it only spends tokens.
@@ -42,40 +51,7 @@ class Maintenance:
         Only sessions in BACKFILL_STATUSES without pending revision requests (the revision
         sensor owns those); highest session priority first, then oldest session.
         """
-        av = artifact_versions
-        newest = (
-            sa.select(av.c.session_id, av.c.stage, sa.func.max(av.c.version).label("version"))
-            .where(av.c.status == "passed")
-            .group_by(av.c.session_id, av.c.stage)
-            .subquery()
-        )
-        pending = (
-            sa.exists()
-            .where(revision_requests.c.session_id == sessions.c.session_id)
-            .where(revision_requests.c.status == "pending")
-        )
-        outdated = [
-            sa.and_(av.c.stage == stage.value, av.c.prompt_version != version)
-            for stage, version in prompt_versions.items()
-        ]
-        query = (
-            sa.select(av.c.session_id, av.c.stage, av.c.version, av.c.prompt_version)
-            .add_columns(av.c.approved_by.is_not(None).label("approved"))
-            .join(
-                newest,
-                sa.and_(
-                    av.c.session_id == newest.c.session_id,
-                    av.c.stage == newest.c.stage,
-                    av.c.version == newest.c.version,
-                ),
-            )
-            .join(sessions, sessions.c.session_id == av.c.session_id)
-            .where(sessions.c.status.in_([s.value for s in BACKFILL_STATUSES]))
-            .where(sessions.c.archived_at.is_(None))  # no partition to run in
-            .where(~pending)
-            .where(sa.or_(av.c.approved_by.is_(None), *outdated))
-            .order_by(sessions.c.priority.desc(), sessions.c.created_at, sessions.c.session_id)
-        )
+        query = stale_review_query(prompt_versions)
         return [
             PassedStage(
                 row.session_id,
@@ -178,13 +154,43 @@ class Maintenance:
             uow.commit()
         return new
 
+    def delete_old_inbox(self, *, before: datetime, batch_size: int) -> int:
+        """Delete inbox rows received before `before`, `batch_size` per transaction."""
+        return self._delete_in_batches(
+            lambda uow: uow.inbox.delete_received_before(before, limit=batch_size), batch_size
+        )
+
+    def cursor(self, name: str) -> str:
+        """Where the maintenance job `name` stopped last time ("" when it never ran)."""
+        query = sa.select(maintenance_cursors.c.value).where(maintenance_cursors.c.name == name)
+        rows = self._rows(query)
+        return str(rows[0].value) if rows else ""
+
+    def set_cursor(self, name: str, value: str) -> None:
+        with self.store.engine.begin() as conn:
+            insert = upsert_insert(
+                conn, maintenance_cursors, name=name, value=value, updated_at=utcnow()
+            )
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[maintenance_cursors.c.name],
+                    set_=dict(value=value, updated_at=insert.excluded.updated_at),
+                )
+            )
+
     def delete_sent_outbox(self, *, before: datetime, batch_size: int) -> int:
         """Delete outbox rows sent before `before`, `batch_size` rows per transaction so that
         a large backlog never holds a lock for long; returns how many went."""
+        return self._delete_in_batches(
+            lambda uow: uow.outbox.delete_sent_before(before, limit=batch_size), batch_size
+        )
+
+    def _delete_in_batches(self, delete: Callable[[UnitOfWork], int], batch_size: int) -> int:
+        """Run `delete` (one batch) in a transaction of its own until a batch comes up short."""
         deleted = 0
         while True:
             with self.store.unit_of_work() as uow:
-                count = uow.outbox.delete_sent_before(before, limit=batch_size)
+                count = delete(uow)
                 uow.commit()
             deleted += count
             if count < batch_size:
@@ -200,4 +206,49 @@ def archivable_query(*, untouched_since: datetime, limit: int) -> sa.Select[tupl
         .where(sessions.c.archived_at.is_(None))
         .order_by(sessions.c.updated_at)
         .limit(limit)
+    )
+
+
+def stale_review_query(prompt_versions: Mapping[Stage, str]) -> sa.Select[tuple[Any, ...]]:
+    """The stale-prompt backfill's read (`Maintenance.newest_passed_to_review`)."""
+    av = artifact_versions
+    # Live sessions only, through the partial status index: the query reads their versions,
+    # not those of every session ever archived (which have no partition to run in).
+    is_live = sa.and_(
+        sessions.c.status.in_([s.value for s in BACKFILL_STATUSES]),
+        sessions.c.archived_at.is_(None),
+    )
+    live = sa.select(sessions.c.session_id).where(is_live)
+    newest = (
+        sa.select(av.c.session_id, av.c.stage, sa.func.max(av.c.version).label("version"))
+        .where(av.c.status == "passed")
+        .where(av.c.session_id.in_(live))
+        .group_by(av.c.session_id, av.c.stage)
+        .subquery()
+    )
+    pending = (
+        sa.exists()
+        .where(revision_requests.c.session_id == sessions.c.session_id)
+        .where(revision_requests.c.status == "pending")
+    )
+    outdated = [
+        sa.and_(av.c.stage == stage.value, av.c.prompt_version != version)
+        for stage, version in prompt_versions.items()
+    ]
+    return (
+        sa.select(av.c.session_id, av.c.stage, av.c.version, av.c.prompt_version)
+        .add_columns(av.c.approved_by.is_not(None).label("approved"))
+        .join(
+            newest,
+            sa.and_(
+                av.c.session_id == newest.c.session_id,
+                av.c.stage == newest.c.stage,
+                av.c.version == newest.c.version,
+            ),
+        )
+        .join(sessions, sessions.c.session_id == av.c.session_id)
+        .where(is_live)
+        .where(~pending)
+        .where(sa.or_(av.c.approved_by.is_(None), *outdated))
+        .order_by(sessions.c.priority.desc(), sessions.c.created_at, sessions.c.session_id)
     )

@@ -31,14 +31,20 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def upsert_insert(conn: sa.Connection, table: sa.Table, **values: Any) -> Any:
+    """`INSERT` in the connection's dialect, which has `on_conflict_do_nothing/_do_update`
+    (SQLite and PostgreSQL alike)."""
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table).values(**values)
+
+
 def insert_unless_exists(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) -> bool:
     """Insert a row unless a unique key already holds it; True when the row is new.
 
     `ON CONFLICT DO NOTHING` rather than catching IntegrityError: on PostgreSQL a failed
     statement aborts the whole transaction, and the unit of work must go on.
     """
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
+    statement = upsert_insert(conn, table, **values).on_conflict_do_nothing()
     # RETURNING rather than rowcount: psycopg reports -1 for an INSERT with implicit RETURNING.
     inserted = conn.execute(statement.returning(sa.literal_column("1"))).first()
     return inserted is not None

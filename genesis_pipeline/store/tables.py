@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -47,8 +48,15 @@ sessions = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # Set when a finished session's Dagster partition was retired (docs/CONTRACT.md §5).
     Column("archived_at", DateTime(timezone=True)),
-    # The sessions finished longest ago, for the archive job.
-    Index(None, "status", "updated_at"),
+    # Sessions not archived, by status and age: the archive job and the stale-prompt backfill
+    # read only these, however many sessions were ever archived.
+    Index(
+        None,
+        "status",
+        "updated_at",
+        postgresql_where=text("archived_at IS NULL"),
+        sqlite_where=text("archived_at IS NULL"),
+    ),
 )
 
 artifact_versions = Table(
@@ -122,6 +130,7 @@ inbox = Table(
     Column("event_type", String(128), nullable=False),
     Column("session_id", String(64)),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    Index(None, "received_at"),  # retention deletes the oldest first
 )
 
 # Inbound messages whose handler raised (not a rejection), counted across ticks: one that
@@ -152,6 +161,15 @@ outbox = Table(
     Index(None, "sent_at", "id"),
     # One session's events in order (`genesis run`, `genesis status`), without a full scan.
     Index(None, "session_id", "id"),
+)
+
+# Where a maintenance job that works in bounded runs stopped, e.g. the audit's last session.
+maintenance_cursors = Table(
+    "maintenance_cursors",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 rate_limit_buckets = Table(

@@ -17,6 +17,7 @@ from genesis_pipeline.store.maintenance import Maintenance
 from genesis_pipeline.store.repositories import utcnow
 
 AUDIT_PAGE = 200
+AUDIT_CURSOR = "consistency_audit"
 
 
 def _tags(name: str) -> dict[str, str]:
@@ -24,24 +25,40 @@ def _tags(name: str) -> dict[str, str]:
     return {MAINTENANCE_TAG: name, PRIORITY_TAG: str(BACKFILL_PRIORITY)}
 
 
+class AuditConfig(dg.Config):
+    max_sessions: int = Field(
+        default=5_000,
+        ge=1,
+        description="Completed sessions audited per run; the next run goes on after the last.",
+    )
+
+
 @dg.op(
     out=dg.Out(dg.Nothing),
     description=(
-        "Re-evaluates the consistency gate over the final approved versions of every completed "
-        "session (each against the upstream versions it was generated from) and records every "
+        "Re-evaluates the consistency gate over the final approved versions of completed "
+        "sessions (each against the upstream versions it was generated from) and records every "
         "version that passed when stored but fails now: an audit verdict and a "
-        "`genesis.audit.regression_found` event, one unit of work per session, once per version."
+        "`genesis.audit.regression_found` event, one unit of work per session, once per version. "
+        "At most `max_sessions` a run, in session order from where the last run stopped, "
+        "starting over after the last session: each run costs the same however many exist."
     ),
 )
 def audit_completed_sessions(
-    context: dg.OpExecutionContext, genesis_store: GenesisStoreResource
+    context: dg.OpExecutionContext, config: AuditConfig, genesis_store: GenesisStoreResource
 ) -> Iterator[dg.Output[None]]:
     maintenance = Maintenance(genesis_store.store)
     audited = versions = found = 0
     unreadable: list[str] = []
-    after = ""
-    while page := maintenance.completed_sessions(after=after, limit=AUDIT_PAGE):
+    started_after = after = maintenance.cursor(AUDIT_CURSOR)
+    left = config.max_sessions
+    while left:
+        page = maintenance.completed_sessions(after=after, limit=min(AUDIT_PAGE, left))
+        if not page:  # past the last completed session: the next run starts over
+            maintenance.set_cursor(AUDIT_CURSOR, "")
+            break
         after = page[-1]
+        left -= len(page)
         for session_id in page:
             try:
                 subject = maintenance.audit_subject(session_id)
@@ -63,8 +80,10 @@ def audit_completed_sessions(
                     f"{session_id} {verdict.stage} v{subject.versions[verdict.stage].version}: "
                     f"consistency now fails ({len(verdict.findings)} finding(s))"
                 )
+        maintenance.set_cursor(AUDIT_CURSOR, after)
     context.log.info(
-        f"consistency audit: {audited} completed session(s), {versions} version(s), "
+        f"consistency audit: {audited} completed session(s) from "
+        f"{repr(started_after) if started_after else 'the first'}, {versions} version(s), "
         f"{found} new regression(s)"
     )
     if unreadable:
@@ -131,15 +150,50 @@ def delete_sent_outbox_rows(
     )
 
 
+class InboxRetentionConfig(dg.Config):
+    older_than_days: int = Field(
+        default=30,
+        ge=1,
+        description=(
+            "Delete inbox rows received more than this many days ago: longer than the Kafka "
+            "topics keep messages, so no redelivery can find its event id gone."
+        ),
+    )
+    batch_size: int = Field(
+        default=10_000, ge=1, le=100_000, description="Rows deleted per transaction."
+    )
+
+
+@dg.op(
+    out=dg.Out(dg.Nothing),
+    description=(
+        "Deletes inbox rows (the event ids of inbound messages that took effect) received more "
+        "than `older_than_days` ago, and the failure counts of messages last tried before then."
+    ),
+)
+def delete_old_inbox_rows(
+    context: dg.OpExecutionContext,
+    config: InboxRetentionConfig,
+    genesis_store: GenesisStoreResource,
+) -> Iterator[dg.Output[None]]:
+    cutoff = utcnow() - timedelta(days=config.older_than_days)
+    maintenance = Maintenance(genesis_store.store)
+    deleted = maintenance.delete_old_inbox(before=cutoff, batch_size=config.batch_size)
+    context.log.info(f"inbox retention: deleted {deleted} row(s) received before {cutoff:%Y-%m-%d}")
+    yield dg.Output(None, metadata={"deleted": deleted, "received_before": cutoff.isoformat()})
+
+
 @dg.job(
     description=(
-        "Outbox retention: deletes rows the relay published more than `older_than_hours` "
-        "(default 168) ago, in batches of `batch_size`; never an unpublished row."
+        "Outbox and inbox retention: deletes outbox rows the relay published more than "
+        "`older_than_hours` (default 168) ago, never an unpublished row, and inbox rows "
+        "received more than `older_than_days` (30) ago; in batches of `batch_size`."
     ),
     tags=_tags("outbox_retention"),
 )
 def genesis_outbox_retention_job() -> None:
     delete_sent_outbox_rows()
+    delete_old_inbox_rows()
 
 
 class ArchiveConfig(dg.Config):

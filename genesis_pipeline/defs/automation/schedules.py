@@ -2,8 +2,8 @@
 retention and the archive of finished sessions.
 
 Settings (read at every tick, from the environment of the code server):
-GENESIS_STALE_BACKFILL_BATCH (default 10), GENESIS_OUTBOX_RETENTION_HOURS (default 168) and
-GENESIS_ARCHIVE_AFTER_DAYS (default 30).
+GENESIS_STALE_BACKFILL_BATCH (default 10), GENESIS_OUTBOX_RETENTION_HOURS (default 168),
+GENESIS_INBOX_RETENTION_DAYS (default 30) and GENESIS_ARCHIVE_AFTER_DAYS (default 30).
 """
 
 from collections.abc import Sequence
@@ -47,15 +47,18 @@ def current_prompt_versions() -> dict[Stage, str]:
 
 @dg.schedule(
     name="genesis_stale_prompt_schedule",
-    cron_schedule="*/15 * * * *",
+    # Every minute: the queue never runs dry of backfill runs, so the refresh goes as fast as
+    # the run queue's `genesis/backfill` limit lets it (a large fleet in hours, not weeks).
+    cron_schedule="* * * * *",
     execution_timezone="UTC",
     job=genesis_session_job,
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description=(
         "Backfill after a prompt change (a stage's code_version): re-runs, from the first stage "
         "whose newest passed version was generated with an older prompt, active and completed "
-        "sessions, at most GENESIS_STALE_BACKFILL_BATCH (10) backfill runs queued or running at "
-        "once, at a priority below every writer's run. Once per (session, stage, prompt "
+        "sessions not archived, topping up to GENESIS_STALE_BACKFILL_BATCH (10) backfill runs "
+        "queued or running every minute, at a priority below every writer's run; the run "
+        "queue's `genesis/backfill` limit sets the pace. Once per (session, stage, prompt "
         "version). Off by default: it regenerates writers' work and spends LLM tokens."
     ),
 )
@@ -126,16 +129,24 @@ genesis_consistency_audit_schedule = dg.ScheduleDefinition(
     job=genesis_consistency_audit_job,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description=(
-        "Nightly (03:00 UTC) consistency audit of completed sessions: reports each final "
-        "version that passed its consistency gate when stored but fails today's rules, once, "
-        "as `genesis.audit.regression_found`. On by default: it changes no writer's work."
+        "Nightly (03:00 UTC) consistency audit of completed sessions, 5,000 a night from where "
+        "the last night stopped: reports each final version that passed its consistency gate "
+        "when stored but fails today's rules, once, as `genesis.audit.regression_found`. On by "
+        "default: it changes no writer's work."
     ),
 )
 
 
 def _retention_config(context: dg.ScheduleEvaluationContext) -> dict[str, Any]:
-    hours = GenesisSettings().outbox_retention_hours
-    return {"ops": {"delete_sent_outbox_rows": {"config": {"older_than_hours": hours}}}}
+    settings = GenesisSettings()
+    return {
+        "ops": {
+            "delete_sent_outbox_rows": {
+                "config": {"older_than_hours": settings.outbox_retention_hours}
+            },
+            "delete_old_inbox_rows": {"config": {"older_than_days": settings.inbox_retention_days}},
+        }
+    }
 
 
 genesis_outbox_retention_schedule = dg.ScheduleDefinition(
@@ -147,8 +158,9 @@ genesis_outbox_retention_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description=(
         "Daily (04:30 UTC): deletes outbox rows the relay published more than "
-        "GENESIS_OUTBOX_RETENTION_HOURS (168) ago, 10,000 per transaction; unpublished rows "
-        "are never deleted. On by default: published events live on `genesis.events`."
+        "GENESIS_OUTBOX_RETENTION_HOURS (168) ago, 10,000 per transaction, and inbox rows "
+        "received more than GENESIS_INBOX_RETENTION_DAYS (30) ago; unpublished rows are never "
+        "deleted. On by default: published events live on `genesis.events`."
     ),
 )
 

@@ -18,7 +18,7 @@ from genesis_pipeline.defs.resources import (
 )
 from genesis_pipeline.defs.stages.prompting import StagePrompt
 from genesis_pipeline.domain.artifacts import GENERATED_MODELS, Artifact, StoryBible
-from genesis_pipeline.domain.markdown import render_artifact_markdown
+from genesis_pipeline.domain.markdown import excerpt, render_artifact_markdown
 from genesis_pipeline.domain.outcome import NextStep, StageOutcome, StageResult, decide, no_progress
 from genesis_pipeline.domain.records import StageBrief
 from genesis_pipeline.domain.session import ReviewMode, SessionStatus
@@ -40,6 +40,8 @@ from genesis_pipeline.generation.port import (
 GENERATION_RETRY = dg.RetryPolicy(
     max_retries=4, delay=2.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
+
+PREVIEW_CHARS = 1_500
 
 
 def run_stage(
@@ -226,7 +228,15 @@ def _metadata(
         # Dagster records a partitioned input's data version as a hash; this says it plainly.
         "built_from": ", ".join(f"{s.value} v{n}" for s, n in outcome.upstream_versions.items())
         or "the premise",
-        "preview": dg.MetadataValue.md(render_artifact_markdown(stage, artifact)),
+        # What a person reads in the UI; every materialization keeps it in Dagster's event log,
+        # so it is bounded (the whole version lives in the genesis store).
+        "preview": dg.MetadataValue.md(
+            excerpt(
+                render_artifact_markdown(stage, artifact),
+                PREVIEW_CHARS,
+                f"the whole version: `genesis export {brief.session.session_id} --to DIR`",
+            )
+        ),
     }
     if brief.instructions:
         metadata["instructions"] = dg.MetadataValue.md(

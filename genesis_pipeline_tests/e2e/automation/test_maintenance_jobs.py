@@ -15,18 +15,26 @@ from genesis_pipeline.service import handlers
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.maintenance import Maintenance
 from genesis_pipeline.store.repositories import utcnow
-from genesis_pipeline.store.tables import artifact_versions, outbox
+from genesis_pipeline.store.tables import artifact_versions, inbound_failures, inbox, outbox
 
 REGRESSION = EventType.AUDIT_REGRESSION_FOUND.value
 
 
-def audit(instance: dg.DagsterInstance, resources: dict[str, Any]) -> dict[str, Any]:
+def audit(instance: dg.DagsterInstance, resources: dict[str, Any], **config: Any) -> dict[str, Any]:
     """Runs the audit job; returns its output metadata as plain values."""
     result = genesis_consistency_audit_job.execute_in_process(
-        instance=instance, resources={"genesis_store": resources["genesis_store"]}
+        instance=instance,
+        resources={"genesis_store": resources["genesis_store"]},
+        run_config={"ops": {"audit_completed_sessions": {"config": config}}},
     )
     assert result.success
-    [output] = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
+    return output_metadata(result, "audit_completed_sessions")
+
+
+def output_metadata(result: dg.ExecuteInProcessResult, step: str) -> dict[str, Any]:
+    [output] = [
+        e for e in result.all_events if e.event_type_value == "STEP_OUTPUT" and e.step_key == step
+    ]
     metadata = output.event_specific_data.metadata  # type: ignore[union-attr]
     return {key: value.value for key, value in metadata.items()}
 
@@ -161,9 +169,8 @@ def test_retention_deletes_old_sent_rows_only(instance, resources, store):
     with store.read() as r:
         left = set(r.outbox.conn.execute(sa.select(outbox.c.id)).scalars())
     assert left == set(recent_sent) | set(unsent)
-    [output] = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
-    metadata = output.event_specific_data.metadata  # type: ignore[union-attr]
-    assert (metadata["deleted"].value, metadata["unsent"].value) == (5, 3)
+    metadata = output_metadata(result, "delete_sent_outbox_rows")
+    assert (metadata["deleted"], metadata["unsent"]) == (5, 3)
 
 
 def test_retention_with_its_defaults_keeps_a_week(instance, resources, store):
@@ -180,3 +187,50 @@ def test_retention_with_its_defaults_keeps_a_week(instance, resources, store):
     with store.read() as r:
         left = list(r.outbox.conn.execute(sa.select(outbox.c.id)).scalars())
     assert left == day_old
+
+
+def test_retention_deletes_inbox_rows_older_than_a_month(instance, resources, store):
+    received = {"old": 31, "recent": 29}
+    with store.engine.begin() as conn:
+        for name, days in received.items():
+            conn.execute(
+                sa.insert(inbox).values(
+                    event_id=f"{name}-event",
+                    event_type="genesis.session.requested",
+                    session_id="alpha-01",
+                    received_at=utcnow() - timedelta(days=days),
+                )
+            )
+    assert store.count_inbound_failure("old-event", "ValueError: x") == 1
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.update(inbound_failures).values(last_failed_at=utcnow() - timedelta(days=31))
+        )
+    assert store.count_inbound_failure("recent-event", "ValueError: y") == 1
+
+    result = genesis_outbox_retention_job.execute_in_process(
+        instance=instance, resources={"genesis_store": resources["genesis_store"]}
+    )
+
+    assert result.success
+    assert output_metadata(result, "delete_old_inbox_rows")["deleted"] == 1
+    with store.engine.connect() as conn:
+        assert list(conn.execute(sa.select(inbox.c.event_id)).scalars()) == ["recent-event"]
+        left = conn.execute(sa.select(inbound_failures.c.message_key)).scalars()
+        assert list(left) == ["recent-event"]
+
+
+def test_the_audit_goes_on_where_its_last_run_stopped(
+    instance, resources, store, completed_session
+):
+    for sid in ("alpha-01", "beta-01", "gamma-01"):
+        completed_session(sid)
+    break_home_location(store, "gamma-01")
+
+    first = audit(instance, resources, max_sessions=2)
+    assert (first["sessions_audited"], first["regressions_found"]) == (2, 0)
+    second = audit(instance, resources, max_sessions=2)  # gamma-01, then the end
+    assert (second["sessions_audited"], second["regressions_found"]) == (1, 1)
+    assert len(regression_events(store, "gamma-01")) == 1
+    third = audit(instance, resources, max_sessions=2)  # from the first again
+    assert (third["sessions_audited"], third["regressions_found"]) == (2, 0)

@@ -202,6 +202,7 @@ def test_the_audit_and_retention_schedules_request_their_jobs(monkeypatch):
     [retention] = genesis_outbox_retention_schedule.evaluate_tick(context).run_requests or []
     ops = retention.run_config["ops"]
     assert ops["delete_sent_outbox_rows"]["config"] == {"older_than_hours": 168}
+    assert ops["delete_old_inbox_rows"]["config"] == {"older_than_days": 30}
     monkeypatch.setenv("GENESIS_OUTBOX_RETENTION_HOURS", "24")
     [retention] = genesis_outbox_retention_schedule.evaluate_tick(context).run_requests or []
     assert retention.run_config["ops"]["delete_sent_outbox_rows"]["config"] == {

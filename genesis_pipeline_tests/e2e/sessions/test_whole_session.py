@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 import dagster as dg
 
 from genesis_pipeline.defs.resources import GeneratorResource
+from genesis_pipeline.defs.stages.runner import PREVIEW_CHARS
 from genesis_pipeline.domain.bible import BibleDocument
 from genesis_pipeline.domain.session import SessionStatus
 from genesis_pipeline.domain.stages import STAGE_ORDER, Stage
@@ -67,6 +68,9 @@ def test_assets_report_store_versions_as_data_versions_with_their_inputs(run, in
         "preview",
     ):
         assert key in metadata, key
+    preview = metadata["preview"].value
+    assert preview.startswith("# Plot outline") and len(preview) < PREVIEW_CHARS + 100
+    assert preview.endswith("the whole version: `genesis export harbor-01 --to DIR`\n")
 
 
 def test_first_drafts_with_flaws_are_rewritten_until_their_gates_pass(run):

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.domain.inbound import CharacterRequested, Inbound
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
+from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.service import handlers
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline.store.maintenance import Maintenance, archivable_query
-from genesis_pipeline.store.tables import sessions
+from genesis_pipeline.store.maintenance import Maintenance, archivable_query, stale_review_query
+from genesis_pipeline.store.tables import artifact_versions, sessions
 from genesis_pipeline_tests.integration.store.conftest import event_types
 
 NOW = datetime.now(UTC)
@@ -92,9 +93,12 @@ def test_feedback_on_an_archived_session_revives_it(store: GenesisStore) -> None
 
 
 @pytest.mark.postgres
-def test_finding_the_sessions_to_archive_uses_the_status_index(postgres_url: str) -> None:
+def test_the_maintenance_reads_of_live_sessions_use_the_live_index(postgres_url: str) -> None:
+    """The archive job and the stale-prompt backfill read the sessions not archived through
+    the partial index and their versions through theirs: no scan of every session or version,
+    whatever number of archived sessions lie beside them."""
     store = GenesisStore(postgres_url)
-    rows = [
+    sessions_rows = [
         {
             "session_id": f"s-{uuid.uuid4().hex[:12]}",
             "premise": "p",
@@ -102,18 +106,45 @@ def test_finding_the_sessions_to_archive_uses_the_status_index(postgres_url: str
             "review_mode": "auto",
             "priority": 0,
             "max_attempts": 3,
-            "status": "completed" if n % 20 == 0 else "active",
+            "status": "completed" if n % 2 else "active",
             "correlation_id": "c",
             "created_at": NOW,
-            "updated_at": NOW - timedelta(minutes=n),
+            "updated_at": NOW - timedelta(days=40, minutes=n),
+            "archived_at": None if n % 500 == 0 else NOW,
         }
-        for n in range(40_000)
+        for n in range(20_000)
+    ]
+    version_rows = [
+        {
+            "session_id": row["session_id"],
+            "stage": stage.value,
+            "version": 1,
+            "attempt": 1,
+            "basis_key": "b",
+            "status": "passed",
+            "content": {},
+            "upstream_versions": {},
+            "model": "m",
+            "prompt_version": f"{stage.value}-v2",
+            "tokens_in": 0,
+            "tokens_out": 0,
+            "latency_ms": 0.0,
+            "seed": 0,
+            "approved_by": "auto",
+            "created_at": NOW,
+        }
+        for row in sessions_rows
+        for stage in Stage
     ]
     with store.engine.begin() as conn:
-        conn.execute(sa.insert(sessions), rows)
-        conn.execute(sa.text("ANALYZE sessions"))
-    with store.engine.connect() as conn:
-        query = archivable_query(untouched_since=CUTOFF, limit=500)
-        compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
-        plan = "\n".join(conn.execute(sa.text(f"EXPLAIN {compiled}")).scalars())
-    assert "ix_sessions_status_updated_at" in plan, plan
+        conn.execute(sa.insert(sessions), sessions_rows)
+        conn.execute(sa.insert(artifact_versions), version_rows)
+        conn.execute(sa.text("ANALYZE"))
+    prompts = {Stage.CONCEPT: "concept-v9"}
+    for query in (archivable_query(untouched_since=CUTOFF, limit=500), stale_review_query(prompts)):
+        with store.engine.connect() as conn:
+            compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+            plan = "\n".join(conn.execute(sa.text(f"EXPLAIN {compiled}")).scalars())
+        assert "ix_sessions_status_updated_at" in plan, plan
+        assert "Seq Scan on sessions" not in plan, plan
+        assert "Seq Scan on artifact_versions" not in plan, plan

@@ -24,7 +24,7 @@ from genesis_pipeline.domain.artifacts import (
 )
 from genesis_pipeline.domain.bible import BibleDocument
 from genesis_pipeline.domain.bible_markdown import render_bible_markdown
-from genesis_pipeline.domain.markdown import cell, render_artifact_markdown
+from genesis_pipeline.domain.markdown import cell, excerpt, render_artifact_markdown
 from genesis_pipeline.domain.stages import Stage
 
 CONCEPT = Concept(
@@ -242,3 +242,12 @@ def test_bible_document_renders_every_part_in_order() -> None:
     ]:
         assert text in markdown
     assert_well_formed_tables(markdown)
+
+
+def test_an_excerpt_stops_at_a_line_and_says_where_the_rest_is() -> None:
+    markdown = render_artifact_markdown(Stage.PLOT_OUTLINE, PLOT)
+    assert excerpt(markdown, len(markdown), "elsewhere") == markdown
+    short = excerpt(markdown, 120, "the rest: elsewhere")
+    assert len(short) < 120 + len("\n\n… the rest: elsewhere\n")
+    assert markdown.startswith(short.split("\n\n… ")[0])
+    assert short.endswith("\n\n… the rest: elsewhere\n")
