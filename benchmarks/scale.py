@@ -34,13 +34,11 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -64,7 +62,6 @@ from genesis_pipeline.defs.session_runner import run_session
 from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
 from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
-from genesis_pipeline.local_process import free_port
 from genesis_pipeline.messaging.local_broker import LocalBroker
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.tables import (
@@ -76,7 +73,7 @@ from genesis_pipeline.store.tables import (
 )
 from genesis_pipeline_tests.support.production_stack import ProductionStack, production_stack
 from genesis_pipeline_tests.support.s3_server import moto_s3_server
-from genesis_pipeline_tests.support.waiting import wait_for
+from genesis_pipeline_tests.support.webserver import dagster_webserver
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES = os.environ.get(
@@ -248,33 +245,6 @@ class Population:
             )
 
 
-@contextmanager
-def webserver(env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    log = open(Path(env["DAGSTER_HOME"]) / "webserver.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dagster_webserver", "-w", "workspace.yaml",
-         "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            with urllib.request.urlopen(f"{url}/server_info", timeout=2) as response:
-                return bool(response.status == 200)
-        except OSError:
-            return False
-
-    try:
-        wait_for("the webserver", answers, 180, watched=process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-
-
 def graphql(url: str, query: str) -> dict[str, Any]:
     body = json.dumps({"query": query, "variables": {"key": {"path": ["concept"]}}}).encode()
     request = urllib.request.Request(
@@ -425,7 +395,7 @@ def main() -> int:
             print(f"{args.real} real sessions in {time.perf_counter() - started:.0f} s", flush=True)
             population = Population(stack.store, instance, real)
             rows: dict[int, dict[str, float]] = {}
-            with webserver(stack.env) as url:
+            with dagster_webserver(stack.home, stack.env) as url:
                 for size in sizes:
                     started = time.perf_counter()
                     population.grow_to(size, live=args.live)

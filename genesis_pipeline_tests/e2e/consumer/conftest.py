@@ -5,7 +5,6 @@ import os
 import shutil
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,10 +12,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from genesis_pipeline.local_process import free_port
 from genesis_pipeline.messaging.kafka import KafkaConfig
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline_tests.support.waiting import wait_for
+from genesis_pipeline_tests.support.webserver import dagster_webserver
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -32,36 +30,10 @@ class Webserver:
 def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Webserver]:
     home = tmp_path_factory.mktemp("dagster_home")
     shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    port = free_port()
     database_url = f"sqlite:///{home / 'genesis.db'}"
     GenesisStore(database_url)  # migrated once, before consumers that start together open it
-    env = {**os.environ, "DAGSTER_HOME": str(home), "GENESIS_DATABASE_URL": database_url}
-    log = open(home / "webserver.log", "wb")  # noqa: SIM115 - closed below
-    command = [sys.executable, "-m", "dagster_webserver", "-w", "workspace.yaml"]
-    process = subprocess.Popen(
-        [*command, "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            with urllib.request.urlopen(f"{url}/server_info", timeout=2) as response:
-                return bool(response.status == 200)
-        except OSError:
-            return False
-
-    try:
-        wait_for("the webserver to answer", answers, 120, watched=process)
+    with dagster_webserver(home, {"GENESIS_DATABASE_URL": database_url}) as url:
         yield Webserver(home=home, url=url, database_url=database_url)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 @dataclass
