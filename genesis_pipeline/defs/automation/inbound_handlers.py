@@ -190,8 +190,9 @@ def is_transient(error: BaseException) -> bool:
 
 
 def one_line(error: BaseException) -> str:
-    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {first}"[:500] if first else type(error).__name__
+    """`ErrorClass: the first line of its message`, for logs and the DLQ's detail."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}"[:500] if lines else type(error).__name__
 
 
 def carry_out(
