@@ -21,7 +21,6 @@ Exit status 0 when they are met, 1 otherwise.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from pathlib import Path
 
 from genesis_pipeline.domain.stages import STAGE_ORDER
 from genesis_pipeline.messaging.local_broker import LocalBroker
+from genesis_pipeline_tests.support.postgres import POSTGRES_ADMIN_URL
 from genesis_pipeline_tests.support.production_stack import (
     PeakRss,
     ProductionStack,
@@ -41,9 +41,6 @@ from genesis_pipeline_tests.support.production_stack import (
 from genesis_pipeline_tests.support.s3_server import moto_s3_server
 from genesis_pipeline_tests.support.waiting import wait_for
 
-POSTGRES = os.environ.get(
-    "GENESIS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 PREMISE = "A salt-road caravan carries a sealed letter that changes its words at every oasis"
 GOAL_RSS_MB = 300
 
@@ -78,7 +75,7 @@ def main() -> int:
         LocalBroker() as broker,
         production_stack(
             Path(workdir),
-            postgres_admin_url=POSTGRES,
+            postgres_admin_url=POSTGRES_ADMIN_URL,
             kafka_bootstrap=broker.bootstrap,
             s3_endpoint=s3_endpoint,
             env={"GENESIS_OFFLINE_LATENCY_S": str(args.latency)},

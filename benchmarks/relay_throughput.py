@@ -14,7 +14,6 @@ postgresql+psycopg://postgres@127.0.0.1:5432/postgres); skipped with a message w
 
 import argparse
 import asyncio
-import os
 import statistics
 import tempfile
 import time
@@ -31,11 +30,8 @@ from genesis_pipeline.messaging.local_broker import LocalBroker
 from genesis_pipeline.messaging.relay import DEFAULT_BATCH_SIZE, BatchPublished, OutboxRelay
 from genesis_pipeline.messaging.topics import Topic
 from genesis_pipeline.store.genesis_store import GenesisStore
-from genesis_pipeline_tests.support.postgres import scratch_database
+from genesis_pipeline_tests.support.postgres import POSTGRES_ADMIN_URL, scratch_database
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "GENESIS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 STAGES = ("concept", "story", "worldview", "characters", "plot_outline", "story_bible")
 
 

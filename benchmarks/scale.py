@@ -32,7 +32,6 @@ Building 100k sessions takes a few minutes (see the printed build times).
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -71,14 +70,12 @@ from genesis_pipeline.store.tables import (
     outbox,
     sessions,
 )
+from genesis_pipeline_tests.support.postgres import POSTGRES_ADMIN_URL
 from genesis_pipeline_tests.support.production_stack import ProductionStack, production_stack
 from genesis_pipeline_tests.support.s3_server import moto_s3_server
 from genesis_pipeline_tests.support.webserver import dagster_webserver
 
 ROOT = Path(__file__).resolve().parents[1]
-POSTGRES = os.environ.get(
-    "GENESIS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 PREMISE = "A lighthouse keeper on a drowned coast finds a map that redraws itself every tide"
 NOW = datetime.now(UTC)
 CHUNK = 2_000
@@ -367,7 +364,7 @@ def main() -> int:
             moto_s3_server() as s3_endpoint,
             production_stack(
                 Path(workdir),
-                postgres_admin_url=POSTGRES,
+                postgres_admin_url=POSTGRES_ADMIN_URL,
                 kafka_bootstrap=broker.bootstrap,
                 s3_endpoint=s3_endpoint,
             ) as stack,

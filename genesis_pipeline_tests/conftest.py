@@ -12,11 +12,7 @@ import sqlalchemy as sa
 from genesis_pipeline.messaging.kafka import KafkaConfig
 from genesis_pipeline.messaging.local_broker import LocalBroker
 from genesis_pipeline.messaging.topics import Topic
-from genesis_pipeline_tests.support.postgres import scratch_database
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "GENESIS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from genesis_pipeline_tests.support.postgres import POSTGRES_ADMIN_URL, scratch_database
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

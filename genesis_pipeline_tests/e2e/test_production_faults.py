@@ -13,8 +13,8 @@ import dagster as dg
 import pytest
 
 from genesis_pipeline.domain.stages import STAGE_ORDER
-from genesis_pipeline_tests.conftest import POSTGRES_ADMIN_URL
 from genesis_pipeline_tests.e2e.pipeline.test_commands import FULL_CHAIN
+from genesis_pipeline_tests.support.postgres import POSTGRES_ADMIN_URL
 from genesis_pipeline_tests.support.production_stack import (
     BIBLE_BUCKET,
     FINISHED,

@@ -1,5 +1,6 @@
 """A throw-away, migrated PostgreSQL database (tests and benchmarks)."""
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -8,6 +9,11 @@ import sqlalchemy as sa
 
 from genesis_pipeline.store import migrate
 from genesis_pipeline.store.engine import dispose_shared_engine, make_engine
+
+# The server whose `postgres` database the tests and benchmarks create scratch databases from.
+POSTGRES_ADMIN_URL = os.environ.get(
+    "GENESIS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @contextmanager

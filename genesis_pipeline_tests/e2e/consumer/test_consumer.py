@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from genesis_pipeline.domain.events import EventType
+from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.messaging.kafka import KafkaConfig, OutMessage
 from genesis_pipeline.messaging.local_broker import LocalBroker
 from genesis_pipeline.messaging.topics import Topic
@@ -181,8 +181,10 @@ def test_a_message_whose_handler_always_raises_cannot_stop_the_topic(
     monkeypatch.setenv("GENESIS_INBOUND_MAX_ATTEMPTS", "2")
     broken = new_ids(1)[0]
     corrupt_session(consumers.store, broken)  # every handler reading it raises ValueError
-    pause = session_requests(kafka, [broken], PREMISE)[0]
-    pause = replace(pause, value=pause.value.replace(b".requested", b".pause_requested"))
+    paused = new_event(
+        EventType.SESSION_PAUSE_REQUESTED, session_id=broken, correlation_id=broken, payload={}
+    )
+    pause = OutMessage(kafka.topic(Topic.COMMANDS), None, paused.model_dump_json().encode())
     sessions = new_ids(2)
     one_partition = [
         replace(m, key=b"one-partition")

@@ -2,10 +2,6 @@
 bounded number of attempts, counted in the store across ticks, then goes to the DLQ; a
 transient failure holds the batch without counting against any message."""
 
-import json
-import uuid
-from datetime import UTC, datetime
-
 import pytest
 import sqlalchemy as sa
 
@@ -15,7 +11,7 @@ from genesis_pipeline.defs.automation.inbound_handlers import (
     HandlerContext,
     apply_records,
 )
-from genesis_pipeline.domain.events import EventType
+from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.messaging.dlq import DETAIL_HEADER, REASON_HEADER
 from genesis_pipeline.messaging.kafka import Record
 from genesis_pipeline.store.genesis_store import GenesisStore
@@ -26,17 +22,13 @@ TOPIC = "genesis.commands"
 
 
 def record(partition: int, offset: int, event_type: str, session_id: str, **payload: str) -> Record:
-    envelope = {
-        "event_id": str(uuid.uuid4()),
-        "event_type": f"genesis.session.{event_type}",
-        "event_version": 1,
-        "session_id": session_id,
-        "correlation_id": str(uuid.uuid4()),
-        "causation_id": None,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "payload": payload,
-    }
-    value = json.dumps(envelope).encode()
+    envelope = new_event(
+        EventType(f"genesis.session.{event_type}"),
+        session_id=session_id,
+        correlation_id=session_id,
+        payload=payload,
+    )
+    value = envelope.model_dump_json().encode()
     return Record(TOPIC, partition, offset, session_id.encode(), value, 0, ())
 
 

@@ -12,9 +12,8 @@ from alembic.runtime.migration import MigrationContext
 from genesis_pipeline.store import migrate
 from genesis_pipeline.store.engine import make_engine
 from genesis_pipeline.store.tables import metadata
-from genesis_pipeline_tests.conftest import POSTGRES_ADMIN_URL
 from genesis_pipeline_tests.integration.store.conftest import DATABASES
-from genesis_pipeline_tests.support.postgres import scratch_database
+from genesis_pipeline_tests.support.postgres import POSTGRES_ADMIN_URL, scratch_database
 
 
 @pytest.fixture(params=DATABASES)

@@ -14,8 +14,7 @@ from genesis_pipeline.store import migrate
 from genesis_pipeline.store.engine import dispose_shared_engine, make_engine
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.migrate import StoreSchemaError
-from genesis_pipeline_tests.conftest import POSTGRES_ADMIN_URL
-from genesis_pipeline_tests.support.postgres import scratch_database
+from genesis_pipeline_tests.support.postgres import POSTGRES_ADMIN_URL, scratch_database
 
 
 @pytest.fixture
