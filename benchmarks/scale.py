@@ -53,12 +53,13 @@ from genesis_pipeline.defs.automation.maintenance_jobs import (
     genesis_consistency_audit_job,
     genesis_session_archive_job,
 )
+from genesis_pipeline.defs.automation.partition_history import forget_partitions
 from genesis_pipeline.defs.automation.relay_sensor import genesis_outbox_relay_sensor
 from genesis_pipeline.defs.automation.schedules import current_prompt_versions, stale_prompt_runs
 from genesis_pipeline.defs.automation.sensors import genesis_revision_sensor
 from genesis_pipeline.defs.resources import GeneratorResource, KafkaResource, genesis_resources
 from genesis_pipeline.defs.session_runner import run_session
-from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
+from genesis_pipeline.defs.stages.definitions import SESSION_ASSET_KEYS
 from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.messaging.local_broker import LocalBroker
@@ -90,6 +91,38 @@ CHECK_PAGE = """query($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key) {
   } } }"""
 
 
+# Every session gets the Dagster history of the template session (a real one): its asset events
+# with their tags, and its check executions, pointing at the copied materializations.
+_COPY = "replace({col}, '\"' || :template || '\"', '\"' || {sid} || '\"')"
+_SAME_EVENT = (
+    "n.partition = ANY(:sids) AND n.asset_key = o.asset_key"
+    " AND n.dagster_event_type = o.dagster_event_type"
+    f" AND n.event = {_COPY.format(col='o.event', sid='n.partition')}"
+)
+CLONE_HISTORY = [
+    f"""INSERT INTO event_logs (run_id, event, dagster_event_type, timestamp, step_key, asset_key,
+        partition)
+    SELECT e.run_id, {_COPY.format(col="e.event", sid="s.sid")}, e.dagster_event_type,
+        e.timestamp, e.step_key, e.asset_key, s.sid
+    FROM event_logs e CROSS JOIN unnest(CAST(:sids AS text[])) AS s(sid)
+    WHERE e.partition = :template AND e.asset_key IS NOT NULL ORDER BY s.sid, e.id""",
+    f"""INSERT INTO asset_event_tags (event_id, asset_key, key, value, event_timestamp)
+    SELECT n.id, t.asset_key, t.key, t.value, t.event_timestamp
+    FROM asset_event_tags t JOIN event_logs o ON o.id = t.event_id AND o.partition = :template
+    JOIN event_logs n ON {_SAME_EVENT}""",
+    f"""INSERT INTO asset_check_executions (asset_key, check_name, partition, run_id,
+        execution_status, evaluation_event, evaluation_event_timestamp,
+        evaluation_event_storage_id, materialization_event_storage_id, create_timestamp)
+    SELECT c.asset_key, c.check_name, n.partition, c.run_id, c.execution_status,
+        {_COPY.format(col="c.evaluation_event", sid="n.partition")},
+        c.evaluation_event_timestamp, c.evaluation_event_storage_id, n.id, c.create_timestamp
+    FROM asset_check_executions c
+    JOIN event_logs o ON o.id = c.materialization_event_storage_id
+    JOIN event_logs n ON {_SAME_EVENT}
+    WHERE c.partition = :template""",
+]
+
+
 def timed(action: Callable[[], Any], repeat: int) -> float:
     """Median seconds of `repeat` runs of `action`."""
     times = []
@@ -103,11 +136,22 @@ def timed(action: Callable[[], Any], repeat: int) -> float:
 class Population:
     """Sessions copied from the real ones into the store, and the live ones' partitions."""
 
-    def __init__(self, store: GenesisStore, instance: dg.DagsterInstance, templates: list[str]):
+    def __init__(
+        self,
+        store: GenesisStore,
+        instance: dg.DagsterInstance,
+        templates: list[str],
+        *,
+        keep_history: bool,
+    ):
         self.store = store
         self.instance = instance
+        self.keep_history = keep_history
         self.size = 0
-        self.versions, self.gates = self._template(templates[0])
+        self.forgotten = 0  # sessions below this number have no Dagster history
+        self.template = templates[0]
+        self.versions, self.gates = self._template(self.template)
+        self.dagster = sa.create_engine(instance.event_log_storage.postgres_url)  # type: ignore[attr-defined]
 
     def _template(self, session_id: str) -> tuple[list[dict], dict[int, list[dict]]]:
         with self.store.engine.connect() as conn:
@@ -186,6 +230,12 @@ class Population:
             conn.execute(sa.insert(gate_results), gate_rows)
             conn.execute(sa.insert(inbox), inbox_rows)
             conn.execute(sa.insert(outbox), outbox_rows)
+        with self.dagster.begin() as conn:
+            for statement in CLONE_HISTORY:
+                conn.execute(
+                    sa.text(statement),
+                    {"template": self.template, "sids": [f"scale-{n:06d}" for n in numbers]},
+                )
 
     def _settle_live(self, live: int) -> None:
         """The newest `live` sessions finished yesterday and keep their partitions."""
@@ -205,25 +255,18 @@ class Population:
                 .values(archived_at=None, updated_at=yesterday)
             )
         have = set(self.instance.get_dynamic_partitions(GENESIS_SESSION_PARTITIONS))
-        for sid in sorted(have - set(newest)):
-            if sid.startswith("scale-"):
-                self.instance.delete_dynamic_partition(GENESIS_SESSION_PARTITIONS, sid)
-        new = [sid for sid in newest if sid not in have]
-        self.instance.add_dynamic_partitions(GENESIS_SESSION_PARTITIONS, new)
-        for sid in new:
-            for asset in STAGE_ASSETS:
-                for key in asset.keys:
-                    self.instance.report_runless_asset_event(
-                        dg.AssetMaterialization(asset_key=key, partition=sid)
-                    )
-            self.instance.report_runless_asset_event(
-                dg.AssetCheckEvaluation(
-                    asset_key=dg.AssetKey("concept"),
-                    check_name="quality_gate",
-                    passed=True,
-                    partition=sid,
-                )
-            )
+        gone = [sid for sid in sorted(have - set(newest)) if sid.startswith("scale-")]
+        for sid in gone:
+            self.instance.delete_dynamic_partition(GENESIS_SESSION_PARTITIONS, sid)
+        if not self.keep_history:  # as the archive job leaves them: no Dagster history either
+            archived = [f"scale-{n:06d}" for n in range(self.forgotten, self.size - live)]
+            for start in range(0, len(archived), CHUNK):
+                batch = archived[start : start + CHUNK]
+                forget_partitions(self.instance, SESSION_ASSET_KEYS, batch)
+            self.forgotten = max(self.forgotten, self.size - live)
+        self.instance.add_dynamic_partitions(
+            GENESIS_SESSION_PARTITIONS, [sid for sid in newest if sid not in have]
+        )
 
     def make_due(self, count: int) -> None:
         """`count` live sessions become due for the archive (finished 40 days ago)."""
@@ -354,6 +397,11 @@ def main() -> int:
     parser.add_argument("--real", type=int, default=3, help="whole sessions run for real first")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--daemon-seconds", type=float, default=90)
+    parser.add_argument(
+        "--keep-history",
+        action="store_true",
+        help="archived sessions keep their Dagster history (as before decision 0007)",
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 
@@ -390,7 +438,7 @@ def main() -> int:
                 )  # fmt: skip
                 assert run.status is SessionStatus.COMPLETED, run
             print(f"{args.real} real sessions in {time.perf_counter() - started:.0f} s", flush=True)
-            population = Population(stack.store, instance, real)
+            population = Population(stack.store, instance, real, keep_history=args.keep_history)
             rows: dict[int, dict[str, float]] = {}
             with dagster_webserver(stack.home, stack.env) as url:
                 for size in sizes:

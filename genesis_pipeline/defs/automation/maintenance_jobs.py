@@ -7,7 +7,9 @@ from datetime import timedelta
 import dagster as dg
 from pydantic import Field, ValidationError
 
+from genesis_pipeline.defs.automation.partition_history import forget_partitions
 from genesis_pipeline.defs.resources import GenesisStoreResource
+from genesis_pipeline.defs.stages.definitions import SESSION_ASSET_KEYS
 from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS
 from genesis_pipeline.service import handlers
 from genesis_pipeline.service.consistency_audit import consistency_regressions
@@ -225,10 +227,13 @@ def archive_finished_sessions(
     while archived < config.max_sessions:
         limit = min(config.batch_size, config.max_sessions - archived)
         page = maintenance.archivable_sessions(untouched_since=cutoff, limit=limit)
+        # Dagster's side first: a crash before the store's side leaves sessions the next run
+        # archives again.
         for session_id in page:
-            # The partition first: a crash in between leaves a session the next run archives.
             if context.instance.has_dynamic_partition(GENESIS_SESSION_PARTITIONS, session_id):
                 context.instance.delete_dynamic_partition(GENESIS_SESSION_PARTITIONS, session_id)
+        forget_partitions(context.instance, SESSION_ASSET_KEYS, page)
+        for session_id in page:
             uow = store.unit_of_work()
             archived += handlers.archive_session(uow, session_id, untouched_since=cutoff)
         if page:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from genesis_pipeline.defs.automation.maintenance_jobs import genesis_session_archive_job
 from genesis_pipeline.defs.automation.sensors import genesis_revision_sensor
+from genesis_pipeline.defs.checks import gate_specs
 from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.domain.inbound import FeedbackAction, FeedbackSubmitted, Inbound
 from genesis_pipeline.domain.session import SessionStatus
@@ -64,6 +65,14 @@ def archive(pipeline: Pipeline, **config: Any) -> int:
     return int(metadata["archived"].value)
 
 
+def dagster_history(pipeline: Pipeline, stage: Stage) -> set[str]:
+    """The sessions with a materialization or a check execution of `stage` in Dagster."""
+    checks = [spec.key for spec in gate_specs(stage)]
+    infos = pipeline.instance.event_log_storage.get_asset_check_partition_info(checks)
+    checked = {info.partition_key for info in infos if info.partition_key}
+    return pipeline.instance.get_materialized_partitions(dg.AssetKey(stage.value)) | checked
+
+
 def has_partition(pipeline: Pipeline, session_id: str) -> bool:
     return pipeline.instance.has_dynamic_partition(PARTITIONS, session_id)
 
@@ -80,6 +89,9 @@ def test_the_archive_job_retires_finished_sessions_in_batches(pipeline: Pipeline
     assert archive(pipeline, older_than_days=30) == 0
     assert not any(has_partition(pipeline, sid) for sid in old)
     assert has_partition(pipeline, "moon-harbor-43")
+    # Dagster's history of the archived partitions is gone too; the live session keeps its own.
+    for stage in Stage:
+        assert dagster_history(pipeline, stage) == {"moon-harbor-43"}
 
     for sid in old:
         session = pipeline.store.session(sid)
@@ -101,8 +113,10 @@ def test_feedback_revives_an_archived_session(pipeline: Pipeline) -> None:
     pipeline.settle()
 
     assert has_partition(pipeline, sid)
-    # Dagster kept the partition's history: the concept, not run again, shows materialized.
-    assert sid in pipeline.instance.get_materialized_partitions(dg.AssetKey("concept"))
+    # Dagster shows what ran since: the characters and after, not the concept (in the store).
+    assert sid in dagster_history(pipeline, Stage.CHARACTERS)
+    assert sid not in dagster_history(pipeline, Stage.CONCEPT)
+    assert pipeline.store.current_approved(sid, Stage.CONCEPT) is not None
     session = pipeline.store.session(sid)
     assert (session.status, session.archived_at) == (SessionStatus.COMPLETED, None)
     assert len(pipeline.runs) > runs_before and all(r.success for _, _, r in pipeline.runs)
