@@ -19,13 +19,6 @@ from collections.abc import Iterable, Sequence
 
 import dagster as dg
 import sqlalchemy as sa
-from dagster._core.events import ASSET_EVENTS
-from dagster._core.storage.event_log.schema import (
-    AssetCheckExecutionsTable,
-    AssetEventTagsTable,
-    SqlEventLogStorageTable,
-)
-from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 
 
 def forget_partitions(
@@ -33,6 +26,15 @@ def forget_partitions(
 ) -> int:
     """Delete the asset events and check executions of `partitions` of `asset_keys` from the
     instance's event index. Returns the rows deleted; 0 on storage that is not SQL."""
+    # Dagster's storage modules (and alembic) only when the archive job runs.
+    from dagster._core.events import ASSET_EVENTS
+    from dagster._core.storage.event_log.schema import (
+        AssetCheckExecutionsTable,
+        AssetEventTagsTable,
+        SqlEventLogStorageTable,
+    )
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+
     storage = instance.event_log_storage
     if not partitions or not isinstance(storage, SqlEventLogStorage):
         return 0
