@@ -8,6 +8,11 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from genesis_pipeline.domain.spending import ModelPrice
+
+# Chosen from measured sessions: see docs/decisions/0008-token-budgets.md.
+DEFAULT_SESSION_TOKEN_BUDGET = 400_000
+
 
 def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or "dagster_home").resolve()
@@ -54,6 +59,11 @@ class GenesisSettings(BaseSettings):
     local_threads: int | None = Field(default=None, ge=1)
     llm_rpm: int = Field(default=60, gt=0)
     llm_tpm: int = Field(default=100_000, gt=0)
+    # Tokens a session may spend unless it asks for its own budget (`budget_tokens`).
+    session_token_budget: int = Field(default=DEFAULT_SESSION_TOKEN_BUDGET, ge=1)
+    # USD per million input/output tokens by model name, as JSON:
+    # {"gpt-4o-mini": {"input": 0.15, "output": 0.6}}. Other models cost 0, and say so.
+    model_prices: dict[str, ModelPrice] = Field(default_factory=dict)
     export_uri: str = ""
     offline_flaw_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     # Seconds each offline generation call takes, like a model's answer would: load tests

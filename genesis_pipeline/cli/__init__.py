@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from genesis_pipeline.cli.common import fail_work
+from genesis_pipeline.cli.common import fail_usage, fail_work, settings_problem
 from genesis_pipeline.cli.consume import consume
 from genesis_pipeline.cli.db import db
 from genesis_pipeline.cli.dev import dev
@@ -33,6 +33,9 @@ class GenesisGroup(click.Group):
 
             if isinstance(error, StoreSchemaError):
                 fail_work(str(error))
+            problem = settings_problem(error)
+            if problem is not None:
+                fail_usage(problem)
             raise
 
 

@@ -43,6 +43,22 @@ def first_error(error: Exception) -> str:
     return str(error)
 
 
+def settings_problem(error: Exception) -> str | None:
+    """One line naming the GENESIS_* variable a settings error is about, or None when `error`
+    is not about the settings."""
+    from pydantic_settings import SettingsError
+
+    if isinstance(error, ValidationError) and error.title == "GenesisSettings":
+        first = error.errors()[0]
+        name = "GENESIS_" + "_".join(str(p) for p in first["loc"][:1]).upper()
+        where = ".".join(str(p) for p in first["loc"][1:])
+        return f"{name}: {where + ': ' if where else ''}{first['msg']}"
+    if isinstance(error, SettingsError):  # a complex value that is not JSON
+        field = str(error).split('"')[1] if '"' in str(error) else "?"
+        return f"GENESIS_{field.upper()}: not valid JSON"
+    return None
+
+
 def ensure_dagster_home() -> Path:
     home = dagster_home()
     home.mkdir(parents=True, exist_ok=True)

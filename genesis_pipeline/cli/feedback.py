@@ -1,45 +1,22 @@
 """`genesis feedback`, `genesis add-character`, `genesis add-world-element`: the writer's
 feedback and requested additions, published to genesis.feedback (docs/CONTRACT.md §4, §7)."""
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic import ValidationError
 
 from genesis_pipeline.cli.common import fail_usage, first_error
-from genesis_pipeline.cli.publishing import kafka_config, publish, valid_session_id
+from genesis_pipeline.cli.publishing import (
+    kafka_config,
+    publish,
+    session_correlation_id,
+    valid_session_id,
+)
 from genesis_pipeline.domain.stages import parse_stage
 
 if TYPE_CHECKING:
     from genesis_pipeline.domain.events import EventType
-
-
-def _session_correlation_id(session_id: str) -> str:
-    """The session's own correlation id when the genesis store here knows it, else a new one.
-
-    Best effort: the pipeline takes feedback without it (and rejects an unknown session to the
-    DLQ itself), so a store that is absent or unreachable from this machine is not an error.
-    A SQLite store that does not exist is not created just to look.
-    """
-    from pathlib import Path
-
-    from sqlalchemy.engine import make_url
-
-    from genesis_pipeline.settings import GenesisSettings
-
-    try:
-        url = GenesisSettings().resolved_database_url()
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
-            return str(uuid.uuid4())
-        from genesis_pipeline.store.genesis_store import GenesisStore
-
-        with GenesisStore(url).read() as r:
-            session = r.sessions.get(session_id)
-    except Exception:  # any driver or settings error: fall back, as documented above
-        return str(uuid.uuid4())
-    return session.correlation_id if session is not None else str(uuid.uuid4())
 
 
 def _publish_feedback(event_type: "EventType", session_id: str, payload: dict[str, Any]) -> None:
@@ -50,7 +27,7 @@ def _publish_feedback(event_type: "EventType", session_id: str, payload: dict[st
     envelope = new_event(
         event_type,
         session_id=session_id,
-        correlation_id=_session_correlation_id(session_id),
+        correlation_id=session_correlation_id(session_id),
         payload=payload,
     )
     publish(config, Topic.FEEDBACK, envelope)

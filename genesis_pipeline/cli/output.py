@@ -2,7 +2,8 @@
 
 from rich.table import Table
 
-from genesis_pipeline.domain.records import StageRow
+from genesis_pipeline.domain.records import SessionRecord, StageRow
+from genesis_pipeline.domain.spending import Spending
 
 
 def stage_table(rows: list[StageRow], *, title: str) -> Table:
@@ -10,6 +11,8 @@ def stage_table(rows: list[StageRow], *, title: str) -> Table:
     for column in ("stage", "version", "attempt", "score", "quality", "consistency", "status"):
         table.add_column(column, no_wrap=column == "stage")
     table.add_column("approved by")
+    table.add_column("tokens", justify="right")
+    table.add_column("cost", justify="right")
     for row in rows:
         latest = row.latest
         gates = {g.gate: g for g in row.gates}
@@ -22,8 +25,35 @@ def stage_table(rows: list[StageRow], *, title: str) -> Table:
             _gate(gates.get("consistency")),
             _status(row),
             latest.approved_by or "—" if latest else "—",
+            f"{row.spending.tokens:,}",
+            _usd(row.spending),
         )
     return table
+
+
+def budget_line(session: SessionRecord, rows: list[StageRow], default_budget: int) -> str:
+    """What the session spent of its token budget, and what that cost."""
+    spent = sum((row.spending for row in rows), Spending())
+    limit = session.spec.budget_tokens or default_budget
+    own = "" if session.spec.budget_tokens else " (GENESIS_SESSION_TOKEN_BUDGET)"
+    share = session.tokens_spent / limit
+    unpriced = (
+        f" (*{spent.unpriced_calls} call(s) to a model without a price in "
+        "GENESIS_MODEL_PRICES, counted as $0)"
+        if spent.unpriced_calls
+        else ""
+    )
+    return (
+        f"tokens: {session.tokens_spent:,} of {limit:,}{own}, {share:.0%}; "
+        f"{spent.calls} model call(s), cost {_usd(spent)}{unpriced}"
+    )
+
+
+def _usd(spending: Spending) -> str:
+    """The cost; `*` when some calls had no price."""
+    if not spending.calls:
+        return "—"
+    return f"${spending.cost_usd:.4f}" + ("*" if spending.unpriced_calls else "")
 
 
 def _gate(gate: object) -> str:

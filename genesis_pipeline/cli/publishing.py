@@ -7,6 +7,7 @@ Imports of the messaging stack stay inside the functions: it pulls in Dagster, a
 
 import asyncio
 import logging
+import uuid
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -64,3 +65,30 @@ def publish(config: "KafkaConfig", topic: "Topic", envelope: "Envelope") -> None
         highlight=False,
         soft_wrap=True,
     )
+
+
+def session_correlation_id(session_id: str) -> str:
+    """The session's own correlation id when the genesis store here knows it, else a new one.
+
+    Best effort: the pipeline takes feedback without it (and rejects an unknown session to the
+    DLQ itself), so a store that is absent or unreachable from this machine is not an error.
+    A SQLite store that does not exist is not created just to look.
+    """
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from genesis_pipeline.settings import GenesisSettings
+
+    try:
+        url = GenesisSettings().resolved_database_url()
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
+            return str(uuid.uuid4())
+        from genesis_pipeline.store.genesis_store import GenesisStore
+
+        with GenesisStore(url).read() as r:
+            session = r.sessions.get(session_id)
+    except Exception:  # any driver or settings error: fall back, as documented above
+        return str(uuid.uuid4())
+    return session.correlation_id if session is not None else str(uuid.uuid4())

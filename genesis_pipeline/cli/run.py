@@ -35,6 +35,13 @@ PROGRESS_POLL_S = 1.0
 @click.option("--max-attempts", type=int, default=3, show_default=True, help="Attempts per stage.")
 @click.option("--session-id", default=None, help="Session id (default: made from the premise).")
 @click.option(
+    "--budget-tokens",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Tokens the session's model calls may spend (default GENESIS_SESSION_TOKEN_BUDGET).",
+)
+@click.option(
     "--flaw-rate",
     type=float,
     default=None,
@@ -61,6 +68,7 @@ def run(
     audience: str | None,
     max_attempts: int,
     session_id: str | None,
+    budget_tokens: int | None,
     flaw_rate: float | None,
     llm: str | None,
     human_review: bool,
@@ -80,6 +88,7 @@ def run(
             audience=audience,
             max_attempts=max_attempts,
             review_mode=ReviewMode.HUMAN if human_review else ReviewMode.AUTO,
+            budget_tokens=budget_tokens,
         )
         if session_id is not None:
             check_session_id(session_id)
@@ -153,8 +162,9 @@ def _run_session(
 ) -> "SessionRun":
     import dagster as dg
 
-    from genesis_pipeline.cli.output import stage_table
+    from genesis_pipeline.cli.output import budget_line, stage_table
     from genesis_pipeline.defs.session_runner import SessionExistsError, run_session
+    from genesis_pipeline.settings import GenesisSettings
 
     console.print(f"session [bold]{session_id}[/]: running six stages in this process …")
     store = resources["genesis_store"].store
@@ -170,7 +180,10 @@ def _run_session(
             )
         except SessionExistsError as error:
             fail_usage(str(error))
-    console.print(stage_table(store.stage_rows(session_id), title=f"session {session_id}"))
+    rows = store.stage_rows(session_id)
+    console.print(stage_table(rows, title=f"session {session_id}"))
+    line = budget_line(store.session(session_id), rows, GenesisSettings().session_token_budget)
+    console.print(line, soft_wrap=True)
     return result
 
 

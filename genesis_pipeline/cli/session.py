@@ -10,10 +10,15 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from genesis_pipeline.cli.common import console, errors, fail_usage, fail_work, first_error
-from genesis_pipeline.cli.publishing import kafka_config, publish, valid_session_id
+from genesis_pipeline.cli.publishing import (
+    kafka_config,
+    publish,
+    session_correlation_id,
+    valid_session_id,
+)
 
 if TYPE_CHECKING:
-    from genesis_pipeline.domain.events import Envelope
+    from genesis_pipeline.domain.events import Envelope, EventType
     from genesis_pipeline.messaging.kafka import KafkaConfig
 
 
@@ -37,6 +42,13 @@ def session() -> None:
 @click.option("--priority", type=int, default=0, show_default=True, help="-10 … 10.")
 @click.option("--max-attempts", type=int, default=3, show_default=True, help="Attempts per stage.")
 @click.option("--session-id", default=None, help="Session id (default: made from the premise).")
+@click.option(
+    "--budget-tokens",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Tokens the session's model calls may spend (default GENESIS_SESSION_TOKEN_BUDGET).",
+)
 @click.option("--wait", is_flag=True, help="Show the session's progress until it ends.")
 @click.option(
     "--timeout",
@@ -55,6 +67,7 @@ def session_new(
     priority: int,
     max_attempts: int,
     session_id: str | None,
+    budget_tokens: int | None,
     wait: bool,
     timeout: float,
 ) -> None:
@@ -68,6 +81,7 @@ def session_new(
         review_mode=review_mode,
         priority=priority,
         max_attempts=max_attempts,
+        budget_tokens=budget_tokens,
     )
     if language is not None:
         fields["language"] = language
@@ -149,3 +163,71 @@ def _wait_for(config: "KafkaConfig", request: "Envelope", *, human: bool, timeou
         console.print(end.message, highlight=False, soft_wrap=True)
         return
     fail_work(end.message)
+
+
+def _publish_command(event_type: "EventType", session_id: str, payload: dict[str, Any]) -> None:
+    from genesis_pipeline.domain.events import new_event
+    from genesis_pipeline.messaging.topics import Topic
+
+    valid_session_id(session_id)
+    config = kafka_config()
+    envelope = new_event(
+        event_type,
+        session_id=session_id,
+        correlation_id=session_correlation_id(session_id),
+        payload=payload,
+    )
+    publish(config, Topic.COMMANDS, envelope)
+
+
+@session.command("pause")
+@click.argument("session_id", metavar="SESSION")
+@click.option("--reason", default=None, help="Why (shown in `genesis status`; ≤2000 chars).")
+def session_pause(session_id: str, reason: str | None) -> None:
+    """Publish `genesis.session.pause_requested`: queued runs are cancelled, a running one
+    stops before its next stage."""
+    from genesis_pipeline.domain.events import EventType
+
+    _publish_command(EventType.SESSION_PAUSE_REQUESTED, session_id, _reason(reason))
+
+
+@session.command("resume")
+@click.argument("session_id", metavar="SESSION")
+@click.option(
+    "--budget-tokens",
+    type=int,
+    default=None,
+    metavar="N",
+    help="A new token budget for the session: also resumes one its budget stopped.",
+)
+def session_resume(session_id: str, budget_tokens: int | None) -> None:
+    """Publish `genesis.session.resume_requested`: a paused session (or, with --budget-tokens,
+    one that needs attention because its budget ran out) runs what is left."""
+    from genesis_pipeline.domain.events import EventType
+    from genesis_pipeline.domain.inbound import ResumeRequested
+
+    try:
+        payload = ResumeRequested(budget_tokens=budget_tokens)
+    except ValidationError as error:
+        fail_usage(first_error(error))
+    payload_json = payload.model_dump(mode="json", exclude_none=True)
+    _publish_command(EventType.SESSION_RESUME_REQUESTED, session_id, payload_json)
+
+
+@session.command("cancel")
+@click.argument("session_id", metavar="SESSION")
+@click.option("--reason", default=None, help="Why (shown in `genesis status`; ≤2000 chars).")
+def session_cancel(session_id: str, reason: str | None) -> None:
+    """Publish `genesis.session.cancel_requested`: runs in flight are terminated."""
+    from genesis_pipeline.domain.events import EventType
+
+    _publish_command(EventType.SESSION_CANCEL_REQUESTED, session_id, _reason(reason))
+
+
+def _reason(reason: str | None) -> dict[str, Any]:
+    from genesis_pipeline.domain.inbound import LifecycleReason
+
+    try:
+        return LifecycleReason(reason=reason).model_dump(mode="json", exclude_none=True)
+    except ValidationError as error:
+        fail_usage(first_error(error))

@@ -9,7 +9,7 @@ from genesis_pipeline.cli.common import console, ensure_dagster_home, fail_usage
 @click.argument("session_id")
 def status(session_id: str) -> None:
     """Stage table of a session: versions, attempts, scores, gate results, approval."""
-    from genesis_pipeline.cli.output import stage_table
+    from genesis_pipeline.cli.output import budget_line, stage_table
     from genesis_pipeline.settings import GenesisSettings
     from genesis_pipeline.store.genesis_store import GenesisStore
 
@@ -29,4 +29,8 @@ def status(session_id: str) -> None:
         + (f" ({session.status_reason})" if session.status_reason else "")
         + archived
     )
-    console.print(stage_table(store.stage_rows(session_id), title=session.spec.premise[:80]))
+    rows = store.stage_rows(session_id)
+    console.print(stage_table(rows, title=session.spec.premise[:80]))
+    console.print(
+        budget_line(session, rows, GenesisSettings().session_token_budget), soft_wrap=True
+    )

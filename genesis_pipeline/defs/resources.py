@@ -17,6 +17,7 @@ from genesis_pipeline.generation.port import Generation, Generator, Judged, Stag
 from genesis_pipeline.messaging.kafka import KafkaConfig
 from genesis_pipeline.service import handlers
 from genesis_pipeline.settings import GenesisSettings
+from genesis_pipeline.store.budgets import SessionBudgets
 from genesis_pipeline.store.export import BoundedS3Resource, write_bible
 from genesis_pipeline.store.genesis_store import GenesisStore
 
@@ -154,6 +155,17 @@ class GenesisStoreResource(dg.ConfigurableResource):
             url = self.database_url or GenesisSettings().resolved_database_url()
             self._store = GenesisStore(url)
         return self._store
+
+    @property
+    def budgets(self) -> SessionBudgets:
+        """The sessions' token budgets, with GENESIS_SESSION_TOKEN_BUDGET for sessions without
+        their own and the GENESIS_MODEL_PRICES table."""
+        settings = GenesisSettings()
+        return SessionBudgets(
+            self.store.engine,
+            default_budget=settings.session_token_budget,
+            prices=settings.model_prices,
+        )
 
 
 class KafkaResource(dg.ConfigurableResource):

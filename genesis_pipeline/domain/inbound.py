@@ -44,7 +44,8 @@ class LifecycleReason(Payload):
 
 
 class ResumeRequested(Payload):
-    pass
+    # A new token budget: a session stopped by its budget goes on with it.
+    budget_tokens: int | None = Field(default=None, ge=1, le=10**12)
 
 
 class FeedbackAction(StrEnum):

@@ -154,6 +154,14 @@ class SessionCompleted(EventPayload):
         description="the exported `<session_id>.json`: a file:// or s3:// URI"
     )
     bible_version: int = Field(ge=1, description="the story_bible version exported")
+    tokens: int | None = Field(
+        default=None, ge=0, description="tokens of every model call the session made so far"
+    )
+    cost_usd: float | None = Field(
+        default=None,
+        ge=0,
+        description="their cost by GENESIS_MODEL_PRICES (calls to unpriced models count 0)",
+    )
 
 
 class SessionArchiveChanged(EventPayload):

@@ -8,6 +8,7 @@ from typing import Any
 from genesis_pipeline.domain.artifacts import ARTIFACT_MODELS, Artifact
 from genesis_pipeline.domain.outcome import PreviousAttempt, Strategy
 from genesis_pipeline.domain.session import ReviewMode, SessionSpec, SessionStatus
+from genesis_pipeline.domain.spending import Spending
 from genesis_pipeline.domain.stages import Stage
 
 
@@ -21,6 +22,8 @@ class SessionRecord:
     created_at: datetime
     # When its Dagster partition was retired (a finished session); None while it has one.
     archived_at: datetime | None = None
+    # Tokens charged to its budget (`spec.budget_tokens`, or the deployment's default).
+    tokens_spent: int = 0
 
     @property
     def review_mode(self) -> ReviewMode:
@@ -114,6 +117,8 @@ class StageRow:
     passed: VersionRecord | None
     gates: list[GateRecord]
     pending_revision: RevisionRequestRecord | None
+    # Every model call of the stage, all attempts.
+    spending: Spending = field(default_factory=Spending)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ class Transition(StrEnum):
 
     PAUSE = "pause"  # the writer's command
     RESUME = "resume"  # the writer's command
+    RESUME_WITH_BUDGET = "resume with a new budget"  # the writer's command, with budget_tokens
     CANCEL = "cancel"  # the writer's command
     REOPEN = "reopen"  # the writer asks for a change to a finished bible
     COMPLETE = "complete"  # the bible was approved and exported
@@ -58,6 +59,11 @@ _LIVE = frozenset({SessionStatus.ACTIVE, SessionStatus.NEEDS_ATTENTION})
 TRANSITIONS: dict[Transition, tuple[frozenset[SessionStatus], SessionStatus]] = {
     Transition.PAUSE: (_LIVE, SessionStatus.PAUSED),
     Transition.RESUME: (frozenset({SessionStatus.PAUSED}), SessionStatus.ACTIVE),
+    # A session that stopped (its budget ran out) goes on with a larger budget.
+    Transition.RESUME_WITH_BUDGET: (
+        frozenset({SessionStatus.PAUSED, SessionStatus.NEEDS_ATTENTION}),
+        SessionStatus.ACTIVE,
+    ),
     Transition.CANCEL: (_LIVE | {SessionStatus.PAUSED}, SessionStatus.CANCELLED),
     Transition.REOPEN: (frozenset({SessionStatus.COMPLETED}), SessionStatus.ACTIVE),
     # A run that was already writing the bible when the writer paused still completes it; a
@@ -90,3 +96,5 @@ class SessionSpec(BaseModel):
     review_mode: ReviewMode = ReviewMode.AUTO
     priority: int = Field(default=0, ge=-10, le=10)
     max_attempts: int = Field(default=3, ge=1, le=10)
+    # Tokens the session's model calls may spend; None: GENESIS_SESSION_TOKEN_BUDGET.
+    budget_tokens: int | None = Field(default=None, ge=1, le=10**12)

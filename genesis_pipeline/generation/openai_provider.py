@@ -28,6 +28,7 @@ from genesis_pipeline.generation.port import (
     RateLimiter,
     StageRequest,
     TransientGenerationError,
+    model_call,
 )
 from genesis_pipeline.generation.schemas import (
     answer_token_allowance,
@@ -140,15 +141,24 @@ class OpenAIGenerator:
         seed = int(request.determinism_key[:8], 16)
         problem = ""
         for reasks in range(self._malformed_retries + 1):
+            max_tokens = self._room_for_answer(messages, answer_token_allowance(schema))
+            # The most the call may cost: its prompt, counted low, and the longest answer.
+            allowance = _characters(messages) // 4 + max_tokens
+            if request.budget is not None:
+                request.budget.charge(request.session_id, tokens=allowance)
             started = time.perf_counter()
             completion = self._complete(
                 messages,
                 schema,
                 name=request.stage.value,
-                max_tokens=self._room_for_answer(messages, answer_token_allowance(schema)),
+                max_tokens=max_tokens,
                 seed=seed + reasks,
+                estimate=allowance,
             )
-            calls.record(completion, time.perf_counter() - started, reask=reasks > 0)
+            record = calls.record(completion, time.perf_counter() - started, reask=reasks > 0)
+            if request.budget is not None:
+                model = calls.served_by or self._model
+                request.budget.settle(model_call(request, record, model), charged=allowance)
             answer, problem = _answer_and_problem(completion)
             if not problem:
                 artifact, problem = _parse(output_model, answer)
@@ -189,8 +199,8 @@ class OpenAIGenerator:
         name: str,
         max_tokens: int,
         seed: int,
+        estimate: int,
     ) -> ChatCompletion:
-        estimate = _characters(messages) // 4 + max_tokens
         if self._rate_limiter is not None:
             try:
                 self._rate_limiter.acquire(tokens=estimate)
@@ -285,20 +295,20 @@ class CallLog:
         self.reasks = 0
         self._purpose = purpose
 
-    def record(self, completion: ChatCompletion, seconds: float, *, reask: bool) -> None:
+    def record(self, completion: ChatCompletion, seconds: float, *, reask: bool) -> CallRecord:
         usage = completion.usage
         self.served_by = completion.model or self.served_by
         self.reasks += int(reask)
         finish = completion.choices[0].finish_reason if completion.choices else "none"
-        self.calls.append(
-            {
-                "tokens_in": usage.prompt_tokens if usage else 0,
-                "tokens_out": usage.completion_tokens if usage else 0,
-                "latency_ms": round(seconds * 1000.0, 1),
-                "finish_reason": str(finish),
-                "purpose": self._purpose,
-            }
-        )
+        call: CallRecord = {
+            "tokens_in": usage.prompt_tokens if usage else 0,
+            "tokens_out": usage.completion_tokens if usage else 0,
+            "latency_ms": round(seconds * 1000.0, 1),
+            "finish_reason": str(finish),
+            "purpose": self._purpose,
+        }
+        self.calls.append(call)
+        return call
 
     @property
     def tokens_in(self) -> int:

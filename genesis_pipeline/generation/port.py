@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from genesis_pipeline.domain.artifacts import Artifact
 from genesis_pipeline.domain.session import SessionSpec
+from genesis_pipeline.domain.spending import ModelCall
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.domain.verdicts import RelevanceJudgement
 
@@ -36,7 +37,8 @@ class StageRequest:
     the order they were asked for. `prompt` is the same information rendered as text for
     providers that only read text. `previous` is the stage's own latest draft when this
     request revises it (so a revision keeps what was good), and None for a fresh draft.
-    `seed` changes only when the writer asks to regenerate from scratch.
+    `seed` changes only when the writer asks to regenerate from scratch. Every model call
+    made for the request is charged to `budget`, the session's, when there is one.
     """
 
     session_id: str
@@ -49,6 +51,7 @@ class StageRequest:
     instructions: tuple[str, ...] = ()
     previous: Artifact | None = None
     seed: int = 0
+    budget: "TokenBudget | None" = field(default=None, compare=False, repr=False)
 
     @property
     def determinism_key(self) -> str:
@@ -116,6 +119,30 @@ class Generator(Protocol):
         """A relevance judgement of the draft `request` produced (the rubric in `system` and
         `user`), or None from a provider that cannot judge."""
         ...
+
+
+class TokenBudget(Protocol):
+    """A session's token budget: `charge` a call's allowance before the call is made (raising
+    `domain.spending.BudgetExhausted` when the session cannot pay for it, and then the call is
+    not made), `settle` with the call once it was made."""
+
+    def charge(self, session_id: str, *, tokens: int) -> None: ...
+
+    def settle(self, call: ModelCall, *, charged: int) -> None: ...
+
+
+def model_call(request: StageRequest, record: CallRecord, model: str) -> ModelCall:
+    """A call of `request`'s attempt, from a provider's record of it."""
+    return ModelCall(
+        session_id=request.session_id,
+        stage=request.stage.value,
+        attempt=request.attempt,
+        purpose=str(record["purpose"]),
+        model=model,
+        tokens_in=int(record["tokens_in"]),
+        tokens_out=int(record["tokens_out"]),
+        latency_ms=float(record["latency_ms"]),
+    )
 
 
 class RateLimiter(Protocol):

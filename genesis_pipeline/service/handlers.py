@@ -40,6 +40,7 @@ from genesis_pipeline.domain.inbound import (
     LifecycleReason,
     Rejected,
     RejectReason,
+    ResumeRequested,
     WorldviewElementRequested,
 )
 from genesis_pipeline.domain.outcome import NextStep, StageOutcome, Strategy
@@ -140,7 +141,13 @@ def complete_session(uow: UnitOfWork, bible: VersionRecord, location: str) -> bo
         session = uow.sessions.get(bible.session_id)
         if session is None or not allows(session.status, Transition.COMPLETE):
             return False
-        done = {"bible_location": location, "bible_version": bible.version}
+        spent = uow.spending.of(bible.session_id)
+        done = {
+            "bible_location": location,
+            "bible_version": bible.version,
+            "tokens": spent.tokens,
+            "cost_usd": round(spent.cost_usd, 6),
+        }
         if not announce(uow, EventType.SESSION_COMPLETED, session, done, fact=str(bible.id)):
             return False
         _transition(uow, session, Transition.COMPLETE)
@@ -210,7 +217,14 @@ def pause(uow: UnitOfWork, message: Inbound) -> Applied:
 
 
 def resume(uow: UnitOfWork, message: Inbound) -> Applied:
-    return _lifecycle(uow, message, Transition.RESUME, EventType.SESSION_RESUMED)
+    """Resume a paused session; with `budget_tokens`, also one that stopped for good (its
+    budget ran out): the budget becomes that, and what is left runs."""
+    budget = message.payload.budget_tokens if isinstance(message.payload, ResumeRequested) else None
+    if budget is None:
+        return _lifecycle(uow, message, Transition.RESUME, EventType.SESSION_RESUMED)
+    return _lifecycle(
+        uow, message, Transition.RESUME_WITH_BUDGET, EventType.SESSION_RESUMED, budget=budget
+    )
 
 
 def cancel(uow: UnitOfWork, message: Inbound) -> Applied:
@@ -218,7 +232,12 @@ def cancel(uow: UnitOfWork, message: Inbound) -> Applied:
 
 
 def _lifecycle(
-    uow: UnitOfWork, message: Inbound, transition: Transition, event_type: EventType
+    uow: UnitOfWork,
+    message: Inbound,
+    transition: Transition,
+    event_type: EventType,
+    *,
+    budget: int | None = None,
 ) -> Applied:
     reason = message.payload.reason if isinstance(message.payload, LifecycleReason) else None
     with uow:
@@ -230,6 +249,14 @@ def _lifecycle(
                 RejectReason.NOT_ALLOWED_IN_STATE,
                 f"cannot {transition} session {session.session_id!r}: it is {session.status}",
             )
+        if budget is not None:
+            if budget <= session.tokens_spent:
+                raise Rejected(
+                    RejectReason.NOT_ALLOWED_IN_STATE,
+                    f"session {session.session_id!r} has spent {session.tokens_spent:,} tokens: "
+                    f"a budget of {budget:,} would stop it again at once",
+                )
+            uow.sessions.set_budget(session.session_id, budget)
         to = _transition(uow, session, transition, reason)
         if transition is Transition.CANCEL:
             uow.revisions.cancel_pending(session.session_id)

@@ -117,12 +117,15 @@ class PlannedRun:
     transient_retry: int = 0
     # Export the bible even if `stages` do not write it (the writer accepted it).
     export: bool = False
+    # The key of the pending requests' revision run, when it differs from `run_key` (a resume
+    # runs them again under its own key after a run of theirs stopped).
+    revision_key: str | None = None
 
     @property
     def tags(self) -> dict[str, str]:
         tags = session_tags(self.session_id, self.priority)
         if self.request_ids:
-            tags[REVISION_KEY_TAG] = self.run_key
+            tags[REVISION_KEY_TAG] = self.revision_key or self.run_key
             tags[REVISION_REQUESTS_TAG] = ",".join(map(str, self.request_ids))
         if self.transient_retry:
             tags[TRANSIENT_RETRY_TAG] = str(self.transient_retry)
@@ -139,32 +142,44 @@ def next_runs(state: SessionState, trigger: Trigger) -> list[PlannedRun]:
         request_ids: tuple[int, ...] = (),
         retry: int = 0,
         export: bool = False,
+        revision_key: str | None = None,
     ) -> list[PlannedRun]:
         if not stages and not export:
             return []
         priority = session.spec.priority
-        return [PlannedRun(state.session_id, stages, key, priority, request_ids, retry, export)]
+        return [
+            PlannedRun(
+                state.session_id, stages, key, priority, request_ids, retry, export, revision_key
+            )
+        ]
+
+    def revision_run(key: str | None = None) -> list[PlannedRun]:
+        # From the earliest stage asked for, or earlier when a stage before it has no usable
+        # version yet (a session resumed before its first run got that far).
+        asked = [request.stage for request in state.pending] + list(state.stages_left[:1])
+        ids = tuple(sorted(request.id for request in state.pending))
+        # Keyed by the oldest pending request: requests that arrive while this run is queued
+        # join it instead of starting another; what it leaves pending gets a new key.
+        revision_key = f"revision:{state.session_id}:{ids[0]}"
+        earliest = min(asked, key=STAGE_ORDER.index)
+        stages = stage_and_downstream(earliest)
+        return run(stages, key or revision_key, request_ids=ids, revision_key=revision_key)
 
     match trigger:
         case Requested(event_id):
             return run(STAGE_ORDER, f"session:{event_id}")
-        case Resumed(event_id) if status is SessionStatus.ACTIVE and not state.pending:
-            # With requests pending, the revision runs carry on: `Revisions` plans them.
+        case Resumed(event_id) if status is SessionStatus.ACTIVE:
+            # Pending requests run under the resume's own key: a run of theirs may have been
+            # cancelled by the pause, or stopped by the budget the resume raised.
+            if state.pending:
+                return revision_run(f"resume:{event_id}")
             return run(state.stages_left, f"resume:{event_id}")
         case Accepted(event_id, stage) if status is SessionStatus.ACTIVE:
             # The accepted bible is exported; any other stage's downstream stages are built.
             downstream, export = stage_and_downstream(stage)[1:], stage is Stage.STORY_BIBLE
             return run(downstream, f"accept:{event_id}", export=export)
         case Revisions() if state.pending and status in _REVISABLE:
-            # From the earliest stage asked for, or earlier when a stage before it has no
-            # usable version yet (a session resumed before its first run got that far).
-            asked = [request.stage for request in state.pending] + list(state.stages_left[:1])
-            ids = tuple(sorted(request.id for request in state.pending))
-            # Keyed by the oldest pending request: requests that arrive while this run is
-            # queued join it instead of starting another; what it leaves pending gets a new key.
-            key = f"revision:{state.session_id}:{ids[0]}"
-            earliest = min(asked, key=STAGE_ORDER.index)
-            return run(stage_and_downstream(earliest), key, request_ids=ids)
+            return revision_run()
         case TransientRetry(run_id, attempt) if status is SessionStatus.ACTIVE:
             return run(state.stages_left, f"transient-retry:{run_id}", retry=attempt)
     return []

@@ -10,6 +10,7 @@ from genesis_pipeline.domain.events import Envelope
 from genesis_pipeline.domain.outcome import Strategy
 from genesis_pipeline.domain.records import GateRecord, SessionRecord, VersionRecord
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
+from genesis_pipeline.domain.spending import Spending
 from genesis_pipeline.domain.stages import Stage
 
 
@@ -22,6 +23,7 @@ class Sessions(Protocol):
     def archive(
         self, session_id: str, statuses: Collection[SessionStatus], *, untouched_since: datetime
     ) -> datetime | None: ...
+    def set_budget(self, session_id: str, budget_tokens: int) -> None: ...
 
 
 class Artifacts(Protocol):
@@ -61,6 +63,10 @@ class Outbox(Protocol):
     def add(self, envelope: Envelope, *, fact_key: str) -> bool: ...
 
 
+class Spendings(Protocol):
+    def of(self, session_id: str, *, stage: str | None = None) -> Spending: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done through it commits together on `commit()`, or not at
     all when the `with` block ends without it."""
@@ -77,6 +83,8 @@ class UnitOfWork(Protocol):
     def inbox(self) -> Inbox: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def spending(self) -> Spendings: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

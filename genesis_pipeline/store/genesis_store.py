@@ -15,6 +15,7 @@ from genesis_pipeline.domain.records import (
     StageRow,
     VersionRecord,
 )
+from genesis_pipeline.domain.spending import Spending
 from genesis_pipeline.domain.stages import STAGE_INPUTS, STAGE_ORDER, Stage
 from genesis_pipeline.domain.verdicts import Finding, GateName
 from genesis_pipeline.gates.text import artifact_text
@@ -122,6 +123,11 @@ class GenesisStore:
                 )
             return bible_document(r, bible)
 
+    def spending(self, session_id: str) -> Spending:
+        """Tokens and cost of every model call the session made."""
+        with self.read() as r:
+            return r.spending.of(session_id)
+
     def stage_rows(self, session_id: str) -> list[StageRow]:
         rows = []
         with self.read() as r:
@@ -136,6 +142,7 @@ class GenesisStore:
                         passed=r.artifacts.current_passed(session_id, stage),
                         gates=r.gates.for_version(latest.id) if latest else [],
                         pending_revision=requests[-1] if requests else None,
+                        spending=r.spending.of(session_id, stage=stage.value),
                     )
                 )
         return rows

@@ -86,6 +86,14 @@ class Sessions:
             correlation_id=row["correlation_id"],
             created_at=as_utc(row["created_at"]),
             archived_at=as_utc(row["archived_at"]) if row["archived_at"] else None,
+            tokens_spent=row["tokens_spent"],
+        )
+
+    def set_budget(self, session_id: str, budget_tokens: int) -> None:
+        self.conn.execute(
+            sa.update(sessions)
+            .where(sessions.c.session_id == session_id)
+            .values(budget_tokens=budget_tokens, updated_at=utcnow())
         )
 
     def set_status(self, session_id: str, status: SessionStatus, reason: str | None = None) -> None:

@@ -48,6 +48,10 @@ sessions = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # Set when a finished session's Dagster partition was retired (docs/CONTRACT.md §5).
     Column("archived_at", DateTime(timezone=True)),
+    # The session's own token budget; NULL: the deployment's GENESIS_SESSION_TOKEN_BUDGET.
+    Column("budget_tokens", BigInteger),
+    # Tokens charged to it: every call made, and the allowance of every call being made.
+    Column("tokens_spent", BigInteger, nullable=False, server_default="0"),
     # Sessions not archived, by status and age: the archive job and the stale-prompt backfill
     # read only these, however many sessions were ever archived.
     Index(
@@ -161,6 +165,25 @@ outbox = Table(
     Index(None, "sent_at", "id"),
     # One session's events in order (`genesis run`, `genesis status`), without a full scan.
     Index(None, "session_id", "id"),
+)
+
+# Every model call, charged to its session in the transaction that records it.
+generation_calls = Table(
+    "generation_calls",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("session_id", String(64), ForeignKey("sessions.session_id"), nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("purpose", String(16), nullable=False),  # draft (re-asks included) or judge
+    Column("model", String(200), nullable=False),
+    Column("tokens_in", Integer, nullable=False),
+    Column("tokens_out", Integer, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    Column("priced", Boolean, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index(None, "session_id", "stage", "attempt"),
 )
 
 # Where a maintenance job that works in bounded runs stopped, e.g. the audit's last session.

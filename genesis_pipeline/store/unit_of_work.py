@@ -4,6 +4,7 @@ from types import TracebackType
 
 import sqlalchemy as sa
 
+from genesis_pipeline.store.budgets import Spendings
 from genesis_pipeline.store.inbox import Inbox
 from genesis_pipeline.store.outbox import Outbox
 from genesis_pipeline.store.repositories import Artifacts, Gates, Sessions
@@ -33,6 +34,7 @@ class UnitOfWork:
         self.revisions = Revisions(self._connection)
         self.outbox = Outbox(self._connection)
         self.inbox = Inbox(self._connection)
+        self.spending = Spendings(self._connection)
         return self
 
     def commit(self) -> None:

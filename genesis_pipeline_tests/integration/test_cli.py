@@ -30,6 +30,9 @@ def test_run_completes_a_session_and_prints_the_table_and_bible(cli, tmp_path):
 
     status = cli("status", "glass-01")
     assert status.exit_code == 0 and "completed" in status.output
+    # Offline drafts cost tokens and no money; the default budget applies.
+    assert "of 400,000 (GENESIS_SESSION_TOKEN_BUDGET)" in status.output
+    assert "counted as $0" in status.output
 
     lint = cli("lint", str(bible))
     assert lint.exit_code == 0
@@ -65,6 +68,14 @@ def test_run_exits_1_when_a_stage_fails_for_good(cli, monkeypatch):
     result = cli("run", "--premise", PREMISE, "--session-id", "glass-02", "--max-attempts", "1")
     assert result.exit_code == 1
     assert "needs_attention" in result.output
+
+
+def test_run_stops_where_the_budget_runs_out_and_says_so(cli):
+    result = cli("run", "--premise", PREMISE, "--session-id", "glass-03", "--budget-tokens", "800")
+    assert result.exit_code == 1
+    assert "budget_exhausted" in result.output and "needs_attention" in result.output
+    status = cli("status", "glass-03")
+    assert "of 800, " in status.output  # spent no more than its own budget
 
 
 def test_lint_reports_a_broken_bible_and_unreadable_input(cli, tmp_path):

@@ -184,6 +184,23 @@ def test_feedback_and_dynamic_requests_go_to_the_feedback_topic(cli, kafka):
     assert read_topic(kafka, Topic.COMMANDS) == []
 
 
+def test_lifecycle_commands_go_to_the_commands_topic(cli, kafka):
+    assert cli("session", "pause", "moon-01", "--reason", "lunch").exit_code == 0
+    assert cli("session", "resume", "moon-01", "--budget-tokens", "250000").exit_code == 0
+    assert cli("session", "resume", "moon-01").exit_code == 0
+    assert cli("session", "cancel", "moon-01").exit_code == 0
+
+    found = read_topic(kafka, Topic.COMMANDS, at_least=4)
+    assert [r.key for r in found] == [b"moon-01"] * 4
+    decoded = [decode(r.value, accepted=COMMAND_TYPES) for r in found]
+    assert [(d.event_type, d.payload.model_dump(mode="json")) for d in decoded] == [
+        (EventType.SESSION_PAUSE_REQUESTED, {"reason": "lunch"}),
+        (EventType.SESSION_RESUME_REQUESTED, {"budget_tokens": 250_000}),
+        (EventType.SESSION_RESUME_REQUESTED, {"budget_tokens": None}),
+        (EventType.SESSION_CANCEL_REQUESTED, {"reason": None}),
+    ]
+
+
 def test_feedback_carries_the_sessions_correlation_id_when_the_store_knows_it(cli, kafka, tmp_path):
     (tmp_path / "home").mkdir()
     store = GenesisStore(f"sqlite:///{tmp_path / 'home' / 'genesis.db'}")
@@ -218,6 +235,10 @@ BAD_INPUT = [
     (["add-world-element", "moon-01", "--kind", "city", "--description", "x"], "kind"),
     (["events", "tail", "--session", "Bad!"], "invalid session id"),
     (["events", "tail", "--max-events", "0"], "--max-events"),
+    (["session", "new", "--premise", "ok", "--budget-tokens", "0"], "budget_tokens"),
+    (["session", "resume", "moon-01", "--budget-tokens", "-5"], "budget_tokens"),
+    (["session", "pause", "Moon 01"], "invalid session id"),
+    (["session", "cancel", "moon-01", "--reason", "x" * 2001], "reason"),
 ]
 
 
@@ -234,6 +255,15 @@ def test_a_malformed_setting_exits_2_naming_the_variable(cli, kafka, monkeypatch
     result = cli("session", "new", "--premise", PREMISE)
     assert result.exit_code == 2
     assert "GENESIS_KAFKA_TIMEOUT_S" in one_line(result.stderr)
+    monkeypatch.delenv("GENESIS_KAFKA_TIMEOUT_S")
+    for prices, problem in [
+        ("{not json", "GENESIS_MODEL_PRICES: not valid JSON"),
+        ('{"gpt-x": {"input": 1}}', "GENESIS_MODEL_PRICES: gpt-x.output: Field required"),
+    ]:
+        monkeypatch.setenv("GENESIS_MODEL_PRICES", prices)
+        result = cli("status", "moon-01")
+        assert result.exit_code == 2 and problem in one_line(result.stderr), result.stderr
+        assert "Traceback" not in result.output
 
 
 def test_consume_refuses_to_race_the_sensors_with_one_line(cli, kafka, monkeypatch):

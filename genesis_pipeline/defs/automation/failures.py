@@ -4,6 +4,7 @@ not fix. Both the run-failure sensor and `genesis run` record them as `stage.fai
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -11,6 +12,9 @@ from genesis_pipeline.defs.stages.bible_export import BIBLE_EXPORT
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.service import handlers
 from genesis_pipeline.store.genesis_store import GenesisStore
+
+if TYPE_CHECKING:
+    from dagster._core.execution.plan.objects import StepFailureData
 
 GATE_FAILURE = "DagsterAssetCheckFailedError"  # answered by a revision run instead
 # The steps that belong to a stage: its own, and the bible's export (reported as the bible's).
@@ -39,14 +43,24 @@ def stage_failures(events: Iterable[dg.DagsterEvent]) -> list[StageFailure]:
         stage = STEP_STAGES.get(event.step_key or "")
         if event.event_type != dg.DagsterEventType.STEP_FAILURE or stage is None:
             continue
-        error = event.step_failure_data.error if event.step_failure_data else None
+        data = event.step_failure_data
+        error = data.error if data else None
         if error is None or error.cls_name == GATE_FAILURE:
             continue
         # Dagster's message starts with the exception's dotted class path: the class is
         # `error_class` already, so the message keeps what was said.
         message = re.sub(r"^(?:\w+\.)+\w+: ", "", error.message.strip(), count=1)
-        failures.append(StageFailure(stage, error.cls_name or "Error", message))
+        failures.append(
+            StageFailure(stage, _error_class(data) or error.cls_name or "Error", message)
+        )
     return failures
+
+
+def _error_class(data: "StepFailureData | None") -> str | None:
+    """The class a stage's own `Failure` names in its metadata (e.g. `budget_exhausted`)."""
+    user = data.user_failure_data if data else None
+    named = user.metadata.get("error_class") if user else None
+    return str(named.value) if named is not None else None
 
 
 def record_failures(

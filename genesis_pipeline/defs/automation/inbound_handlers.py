@@ -82,8 +82,7 @@ def on_cancel_requested(message: Inbound, ctx: HandlerContext, effects: Effects)
 
 def on_resume_requested(message: Inbound, ctx: HandlerContext, effects: Effects) -> None:
     handlers.resume(ctx.store.unit_of_work(), message)
-    effects.revised_sessions.add(message.session_id)  # pending revisions carry on
-    plan(ctx, effects, message.session_id, Resumed(message.event_id))
+    plan(ctx, effects, message.session_id, Resumed(message.event_id))  # pending requests too
 
 
 def on_feedback(message: Inbound, ctx: HandlerContext, effects: Effects) -> None:

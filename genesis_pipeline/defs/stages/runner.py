@@ -19,9 +19,16 @@ from genesis_pipeline.defs.resources import (
 from genesis_pipeline.defs.stages.prompting import StagePrompt
 from genesis_pipeline.domain.artifacts import GENERATED_MODELS, Artifact, StoryBible
 from genesis_pipeline.domain.markdown import excerpt, render_artifact_markdown
-from genesis_pipeline.domain.outcome import NextStep, StageOutcome, StageResult, decide, no_progress
+from genesis_pipeline.domain.outcome import (
+    NextStep,
+    StageOutcome,
+    StageResult,
+    decide,
+    no_progress,
+)
 from genesis_pipeline.domain.records import StageBrief
 from genesis_pipeline.domain.session import ReviewMode, SessionStatus
+from genesis_pipeline.domain.spending import BudgetExhausted, Cost, Spending, call_cost
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.domain.verdicts import GateVerdict
 from genesis_pipeline.gates.evaluate import evaluate_gates
@@ -33,7 +40,9 @@ from genesis_pipeline.generation.port import (
     GenerationError,
     Judged,
     StageRequest,
+    TokenBudget,
 )
+from genesis_pipeline.store.budgets import SessionBudgets
 
 # Transient generator faults (timeouts, 429, 5xx) are retried by Dagster with backoff and
 # jitter; permanent ones raise Failure(allow_retries=False) and are not.
@@ -59,11 +68,20 @@ def run_stage(
             f"session {brief.session.session_id} is {brief.session.status}; not generating {stage}",
             allow_retries=False,
         )
-    request = _request(brief, prompt, upstream)
+    budgets = genesis_store.budgets
+    request = _request(brief, prompt, upstream, budgets)
     started_at = datetime.now(UTC)
-    generation = _generate(generator, request)
-    artifact = _finish(stage, generation.artifact, brief)
-    judged = _judge(context, generator, request, artifact)
+    try:
+        generation = _generate(generator, request)
+        artifact = _finish(stage, generation.artifact, brief)
+        judged = _judge(context, generator, request, artifact)
+    except BudgetExhausted as error:
+        # No call was made, nothing is stored: the session waits for a larger budget.
+        raise dg.Failure(
+            f"{stage} attempt {brief.attempt}: {error}",
+            metadata={"error_class": error.error_class, "spent": error.spent, "limit": error.limit},
+            allow_retries=False,
+        ) from None
     verdicts = evaluate_gates(
         stage,
         artifact,
@@ -74,13 +92,14 @@ def run_stage(
         judgement=judged.judgement if judged else None,
     )
     outcome = _outcome(brief, prompt, generation, judged, artifact, verdicts, started_at)
+    session_spent = genesis_store.store.spending(brief.session.session_id)
     with warnings.catch_warnings():
         # Reporting our own data version is deliberate; Dagster flags the parameter as beta.
         warnings.simplefilter("ignore", dg.BetaWarning)
         output = dg.Output(
             StageResult(artifact, outcome),
             data_version=dg.DataVersion(f"v{brief.version}"),
-            metadata=_metadata(stage, artifact, outcome, brief),
+            metadata=_metadata(stage, artifact, outcome, brief, budgets, session_spent),
         )
     yield output
     for verdict in verdicts:
@@ -106,7 +125,10 @@ def _generate(generator: GeneratorResource, request: StageRequest) -> Generation
 
 
 def _request(
-    brief: StageBrief, prompt: StagePrompt, upstream: Mapping[Stage, Artifact]
+    brief: StageBrief,
+    prompt: StagePrompt,
+    upstream: Mapping[Stage, Artifact],
+    budget: TokenBudget,
 ) -> StageRequest:
     stage = brief.stage
     previous = _as_generated(stage, brief.previous.artifact()) if brief.previous else None
@@ -121,6 +143,7 @@ def _request(
         instructions=brief.instructions,
         previous=previous,
         seed=brief.seed,
+        budget=budget,
     )
 
 
@@ -212,22 +235,41 @@ def _finish(stage: Stage, generated: Artifact, brief: StageBrief) -> Artifact:
 
 
 def _metadata(
-    stage: Stage, artifact: Artifact, outcome: StageOutcome, brief: StageBrief
+    stage: Stage,
+    artifact: Artifact,
+    outcome: StageOutcome,
+    brief: StageBrief,
+    budgets: SessionBudgets,
+    session_spent: Spending,
 ) -> dict[str, Any]:
+    """What a person looking at the materialization wants to read, in that order."""
+    calls = [
+        call_cost(budgets.prices, outcome.model, int(c["tokens_in"]), int(c["tokens_out"]))
+        for c in outcome.calls
+    ]
+    cost = Cost(sum(c.usd for c in calls), priced=all(c.priced for c in calls))
+    limit = brief.session.spec.budget_tokens or budgets.default_budget
     metadata: dict[str, Any] = {
         "attempt": outcome.attempt,
         "version": outcome.version,
-        "quality_score": outcome.quality_score,
-        "model": outcome.model,
-        "prompt_version": outcome.prompt_version,
-        "tokens_in": outcome.tokens_in,
-        "tokens_out": outcome.tokens_out,
-        "latency_ms": round(outcome.latency_ms, 2),
-        "model_calls": len(outcome.calls),
-        "gates": outcome.decision.step.value,
+        "verdicts": dg.MetadataValue.md(_verdicts(outcome)),
+        "next": _next_step(outcome, brief.session.spec.max_attempts),
         # Dagster records a partitioned input's data version as a hash; this says it plainly.
         "built_from": ", ".join(f"{s.value} v{n}" for s, n in outcome.upstream_versions.items())
         or "the premise",
+        # Numbers, so that the asset's plots show them over attempts and sessions.
+        "quality_score": outcome.quality_score,
+        "tokens": outcome.tokens_in + outcome.tokens_out,
+        "cost_usd": dg.MetadataValue.float(round(cost.usd, 6)),
+        "tokens_in": outcome.tokens_in,
+        "tokens_out": outcome.tokens_out,
+        "model_calls": len(outcome.calls),
+        "latency_ms": round(outcome.latency_ms, 2),
+        "model": outcome.model,
+        "prompt_version": outcome.prompt_version,
+        "gates": outcome.decision.step.value,
+        "session_tokens": f"{session_spent.tokens:,} of a {limit:,}-token budget",
+        "session_cost_usd": dg.MetadataValue.float(round(session_spent.cost_usd, 6)),
         # What a person reads in the UI; every materialization keeps it in Dagster's event log,
         # so it is bounded (the whole version lives in the genesis store).
         "preview": dg.MetadataValue.md(
@@ -238,6 +280,8 @@ def _metadata(
             )
         ),
     }
+    if not cost.priced:
+        metadata["price"] = f"no price for {outcome.model}: counted as $0 (GENESIS_MODEL_PRICES)"
     if brief.instructions:
         metadata["instructions"] = dg.MetadataValue.md(
             "\n".join(f"- {line}" for line in brief.instructions)
@@ -245,3 +289,29 @@ def _metadata(
     if outcome.flaw:
         metadata["injected_flaw"] = outcome.flaw
     return metadata
+
+
+def _verdicts(outcome: StageOutcome) -> str:
+    """One line per gate: passed or failed, the score, and the findings of a failed one."""
+    lines = []
+    for verdict in outcome.verdicts:
+        mark = "passed" if verdict.passed else "**failed**"
+        line = f"- {verdict.gate.value}: {mark}, score {verdict.score:.2f}"
+        if verdict.threshold is not None:
+            line += f" (threshold {verdict.threshold:.2f})"
+        lines.append(line)
+        lines += [f"  - `{f.field}`: {f.problem}" for f in verdict.findings[:10]]
+    return "\n".join(lines) or "no gates"
+
+
+def _next_step(outcome: StageOutcome, max_attempts: int) -> str:
+    """What the gates' decision means for the session, in words (`gates` has its code)."""
+    decision = outcome.decision
+    if decision.step is NextStep.COMPLETE:
+        return "every gate passed"
+    if decision.step is NextStep.REWRITE:
+        return (
+            f"{decision.reason} gate failed: attempt {decision.next_attempt} of {max_attempts} "
+            f"follows ({decision.strategy.value})"
+        )
+    return f"{decision.reason} gate failed, no attempt left: the session needs attention"

@@ -27,10 +27,12 @@ from genesis_pipeline.generation.offline.writers import (
     write_worldview,
 )
 from genesis_pipeline.generation.port import (
+    CallRecord,
     Generation,
     Judged,
     MalformedOutputError,
     StageRequest,
+    model_call,
 )
 
 MODEL_NAME = "offline-v1"
@@ -58,6 +60,7 @@ class OfflineGenerator:
 
     def generate(self, request: StageRequest) -> Generation:
         started = time.perf_counter()
+        tokens_in = len(request.prompt.system + request.prompt.user) // 4
         draft = _draft_for(request)
         artifact = STAGE_WRITERS[request.stage](draft)
         extra: dict[str, object] = {}
@@ -76,13 +79,28 @@ class OfflineGenerator:
                 f"offline draft of {request.stage.value} does not fit "
                 f"{request.output_model.__name__}: {error}"
             ) from error
+        tokens_out = len(artifact.model_dump_json()) // 4
+        call: CallRecord = {
+            "tokens_in": tokens_in,
+            "tokens_out": tokens_out,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+            "purpose": "draft",
+        }
+        if request.budget is not None:
+            # Charged at its real size (known here before the draft is handed over), so a
+            # session out of budget gets no draft, as it would get no model call.
+            request.budget.charge(request.session_id, tokens=tokens_in + tokens_out)
+            request.budget.settle(
+                model_call(request, call, MODEL_NAME), charged=tokens_in + tokens_out
+            )
         return Generation(
             artifact=artifact,
             model=MODEL_NAME,
-            tokens_in=len(request.prompt.system + request.prompt.user) // 4,
-            tokens_out=len(artifact.model_dump_json()) // 4,
-            latency_ms=(time.perf_counter() - started) * 1000,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            latency_ms=float(call["latency_ms"]),
             extra=extra,
+            calls=(call,),
         )
 
     def judge(self, request: StageRequest, *, system: str, user: str) -> Judged | None:

@@ -16,6 +16,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from genesis_pipeline.defs.automation.failures import record_failures, stage_failures
 from genesis_pipeline.defs.automation.kafka_sensors import (
     genesis_commands_sensor,
     genesis_feedback_sensor,
@@ -125,6 +126,9 @@ class Pipeline:
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
         self.runs.append((sensor_name, request, outcome))
+        if not outcome.success and request.partition_key:  # as genesis_stage_failure_sensor
+            failures = stage_failures(outcome.all_events)
+            record_failures(self.store, request.partition_key, failures, run_id=outcome.run_id)
         return outcome
 
     def settle(self, rounds: int = 30) -> None:

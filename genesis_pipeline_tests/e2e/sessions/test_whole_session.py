@@ -46,7 +46,7 @@ def test_a_session_runs_all_six_gated_stages_and_exports_its_bible(run, instance
 
 
 def test_assets_report_store_versions_as_data_versions_with_their_inputs(run, instance):
-    run()
+    _, resources = run()
     record = instance.get_latest_data_version_record(
         dg.AssetKey("plot_outline"), partition_key="harbor-01"
     )  # type: ignore[attr-defined]
@@ -57,16 +57,20 @@ def test_assets_report_store_versions_as_data_versions_with_their_inputs(run, in
     assert tags["dagster/input_data_version/characters"] == hashlib.sha256(b"v1").hexdigest()
     metadata = record.asset_materialization.metadata  # type: ignore[union-attr]
     assert metadata["built_from"].value == "story v1, worldview v1, characters v1"
-    for key in (
-        "attempt",
-        "quality_score",
-        "model",
-        "prompt_version",
-        "tokens_in",
-        "tokens_out",
-        "latency_ms",
-        "preview",
-    ):
+    assert metadata["attempt"].value == 1
+    assert metadata["next"].value == "every gate passed"
+    verdicts = metadata["verdicts"].value
+    assert "- quality: passed, score" in verdicts and "- consistency: passed" in verdicts
+    # The attempt's tokens, and the session's so far: the plot outline and the stages before.
+    rows = resources["genesis_store"].store.stage_rows("harbor-01")
+    assert metadata["tokens"].value == rows[4].spending.tokens > 0
+    assert metadata["model_calls"].value == rows[4].spending.calls == 1
+    so_far = sum(row.spending.tokens for row in rows[:5])
+    assert metadata["session_tokens"].value == f"{so_far:,} of a 400,000-token budget"
+    # The offline model has no price: it costs 0 and says so.
+    assert metadata["cost_usd"].value == 0.0
+    assert "no price for offline-v1" in metadata["price"].value
+    for key in ("quality_score", "model", "prompt_version", "latency_ms", "gates", "preview"):
         assert key in metadata, key
     preview = metadata["preview"].value
     assert preview.startswith("# Plot outline") and len(preview) < PREVIEW_CHARS + 100

@@ -171,9 +171,15 @@ def test_a_session_that_is_not_active_gets_no_run_but_its_first():
         assert next_runs(state, Revisions()) == []
 
 
-def test_a_resume_with_pending_requests_leaves_them_to_the_revision_run():
-    pending = (request(5, "s-a", Stage.STORY),)
+def test_a_resume_runs_the_pending_requests_under_its_own_key():
+    """Their revision run may have been cancelled by the pause or stopped by the budget: the
+    resume's run answers them, and its revision key tells the revision sensor it exists."""
+    pending = (request(5, "s-a", Stage.STORY), request(8, "s-a", Stage.CHARACTERS))
     state = SessionState(session("s-a"), pending, *chain(True, True, True))
-    assert next_runs(state, Resumed("e")) == []
-    [run] = next_runs(state, Revisions())
-    assert run.tags["genesis/revision_key"] == "revision:s-a:5"
+    [resumed] = next_runs(state, Resumed("e"))
+    [revision] = next_runs(state, Revisions())
+    assert (resumed.run_key, revision.run_key) == ("resume:e", "revision:s-a:5")
+    assert resumed.tags["genesis/revision_key"] == revision.tags["genesis/revision_key"]
+    assert resumed.tags["genesis/revision_key"] == "revision:s-a:5"
+    assert (resumed.stages, resumed.request_ids) == (revision.stages, revision.request_ids)
+    assert resumed.stages[0] is Stage.STORY and resumed.request_ids == (5, 8)
