@@ -362,7 +362,10 @@ def measure(
         "revision tick": timed(lambda: tick(genesis_revision_sensor, instance, resources), repeat),
         "relay tick": timed(lambda: tick(genesis_outbox_relay_sensor, instance, resources), repeat),
         "stale-prompt tick": timed(
-            lambda: stale_prompt_runs(instance, store, prompts, batch_size=10), repeat
+            lambda: stale_prompt_runs(
+                instance, store, prompts, batch_size=10, default_budget=10**6
+            ),
+            repeat,
         ),
         "genesis status": timed(lambda: store.stage_rows(newest), repeat),
         "UI asset page": timed(lambda: graphql(url, ASSET_PAGE), repeat),

@@ -72,6 +72,8 @@ class GenesisSettings(BaseSettings):
     quality_threshold: float = Field(default=0.75, ge=0.0, le=1.0)
     # The scheduled backfills (defs/automation/schedules.py).
     stale_backfill_batch: int = Field(default=10, ge=1, le=1000)
+    # The most tokens one stale-prompt backfill run may spend, whatever its session has left.
+    stale_backfill_run_tokens: int = Field(default=100_000, ge=1)
     outbox_retention_hours: int = Field(default=168, ge=1)
     # Longer than the Kafka topics keep messages: a redelivery always finds its event id.
     inbox_retention_days: int = Field(default=30, ge=1)

@@ -2,6 +2,7 @@
 the generator (the provider GENESIS_LLM_PROVIDER names), the genesis store, Kafka, the bible
 exporter and the gates' settings. Each wraps an adapter; none holds a rule of the pipeline."""
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
@@ -16,6 +17,7 @@ from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.generation.port import Generation, Generator, Judged, StageRequest
 from genesis_pipeline.messaging.kafka import KafkaConfig
 from genesis_pipeline.service import handlers
+from genesis_pipeline.service.planner import TOKEN_CAP_TAG
 from genesis_pipeline.settings import GenesisSettings
 from genesis_pipeline.store.budgets import SessionBudgets
 from genesis_pipeline.store.export import BoundedS3Resource, write_bible
@@ -148,6 +150,7 @@ class GenesisStoreResource(dg.ConfigurableResource):
 
     database_url: str = ""
     _store: GenesisStore | None = PrivateAttr(default=None)
+    _budgets: SessionBudgets | None = PrivateAttr(default=None)
 
     @property
     def store(self) -> GenesisStore:
@@ -156,16 +159,20 @@ class GenesisStoreResource(dg.ConfigurableResource):
             self._store = GenesisStore(url)
         return self._store
 
-    @property
-    def budgets(self) -> SessionBudgets:
-        """The sessions' token budgets, with GENESIS_SESSION_TOKEN_BUDGET for sessions without
-        their own and the GENESIS_MODEL_PRICES table."""
-        settings = GenesisSettings()
-        return SessionBudgets(
-            self.store.engine,
-            default_budget=settings.session_token_budget,
-            prices=settings.model_prices,
-        )
+    def budgets(self, run_tags: Mapping[str, str]) -> SessionBudgets:
+        """The sessions' token budgets for this run (GENESIS_SESSION_TOKEN_BUDGET for sessions
+        without their own, priced by GENESIS_MODEL_PRICES), capped by the run's
+        `genesis/token_cap` tag: one object for all the run's stages, which counts their calls."""
+        if self._budgets is None:
+            settings = GenesisSettings()
+            cap = run_tags.get(TOKEN_CAP_TAG)
+            self._budgets = SessionBudgets(
+                self.store.engine,
+                default_budget=settings.session_token_budget,
+                prices=settings.model_prices,
+                run_cap=int(cap) if cap else None,
+            )
+        return self._budgets
 
 
 class KafkaResource(dg.ConfigurableResource):

@@ -66,12 +66,22 @@ class BudgetExhausted(Exception):
 
     error_class = "budget_exhausted"
 
-    def __init__(self, session_id: str, *, spent: int, limit: int, asked: int) -> None:
-        super().__init__(
-            f"token budget exhausted: session {session_id} has spent {spent:,} of its "
-            f"{limit:,} tokens, and the next call needs up to {asked:,}; raise it with "
-            f"`genesis session resume {session_id} --budget-tokens N`"
-        )
+    def __init__(
+        self, session_id: str, *, spent: int, limit: int, asked: int, run: bool = False
+    ) -> None:
+        if run:  # a backfill run's own cap, GENESIS_STALE_BACKFILL_RUN_TOKENS
+            message = (
+                f"token cap of this run exhausted: it has spent {spent:,} of its {limit:,} "
+                f"tokens (GENESIS_STALE_BACKFILL_RUN_TOKENS), and the next call needs up to "
+                f"{asked:,}"
+            )
+        else:
+            message = (
+                f"token budget exhausted: session {session_id} has spent {spent:,} of its "
+                f"{limit:,} tokens, and the next call needs up to {asked:,}; raise it with "
+                f"`genesis session resume {session_id} --budget-tokens N`"
+            )
+        super().__init__(message)
         self.session_id = session_id
         self.spent = spent
         self.limit = limit

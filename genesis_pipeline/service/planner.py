@@ -28,6 +28,8 @@ MAINTENANCE_TAG = "genesis/maintenance"
 # Schedules dedupe a run_key per tick only; this tag is what says "requested before".
 STALE_KEY_TAG = "genesis/stale_key"
 STALE_PROMPT_TAG = "genesis/stale_prompt"  # stored prompt version -> current one
+# The most tokens a run's model calls may spend, besides its session's budget (backfills).
+TOKEN_CAP_TAG = "genesis/token_cap"
 
 
 def session_tags(session_id: str, priority: int) -> dict[str, str]:

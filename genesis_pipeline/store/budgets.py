@@ -27,20 +27,32 @@ from genesis_pipeline.store.tables import generation_calls, sessions
 
 class SessionBudgets:
     """`generation.port.TokenBudget` on the store; `default_budget` applies to sessions that
-    did not ask for their own."""
+    did not ask for their own. With `run_cap`, the calls made through this object (one run's:
+    a backfill's) also stop at that many tokens together."""
 
     def __init__(
-        self, engine: sa.Engine, *, default_budget: int, prices: Mapping[str, ModelPrice]
+        self,
+        engine: sa.Engine,
+        *,
+        default_budget: int,
+        prices: Mapping[str, ModelPrice],
+        run_cap: int | None = None,
     ) -> None:
         self.engine = engine
         self.default_budget = default_budget
         self.prices = dict(prices)
+        self.run_cap = run_cap
+        self.run_spent = 0
 
     def limit(self) -> sa.ColumnElement[int]:
         return sa.func.coalesce(sessions.c.budget_tokens, self.default_budget)
 
     def charge(self, session_id: str, *, tokens: int) -> None:
         """Charge `tokens` for a call about to be made, or raise `BudgetExhausted`."""
+        if self.run_cap is not None and self.run_spent + tokens > self.run_cap:
+            raise BudgetExhausted(
+                session_id, spent=self.run_spent, limit=self.run_cap, asked=tokens, run=True
+            )
         with self.engine.begin() as conn:
             charged = conn.execute(
                 sa.update(sessions)
@@ -49,6 +61,7 @@ class SessionBudgets:
                 .values(tokens_spent=sessions.c.tokens_spent + tokens)
             ).rowcount
             if charged:
+                self.run_spent += tokens
                 return
             row = conn.execute(
                 sa.select(sessions.c.tokens_spent, self.limit()).where(
@@ -61,6 +74,7 @@ class SessionBudgets:
     def settle(self, call: ModelCall, *, charged: int) -> None:
         """Record `call` and replace the `charged` allowance with its real tokens."""
         cost = call_cost(self.prices, call.model, call.tokens_in, call.tokens_out)
+        self.run_spent += call.tokens_in + call.tokens_out - charged
         with self.engine.begin() as conn:
             conn.execute(
                 sa.insert(generation_calls).values(

@@ -44,14 +44,17 @@ class Maintenance:
     def __init__(self, store: GenesisStore) -> None:
         self.store = store
 
-    def newest_passed_to_review(self, prompt_versions: Mapping[Stage, str]) -> list[PassedStage]:
+    def newest_passed_to_review(
+        self, prompt_versions: Mapping[Stage, str], *, default_budget: int
+    ) -> list[PassedStage]:
         """Per (session, stage) the newest passed version, when it was generated with another
         prompt version than `prompt_versions` or still waits for the writer's approval.
 
         Only sessions in BACKFILL_STATUSES without pending revision requests (the revision
-        sensor owns those); highest session priority first, then oldest session.
+        sensor owns those) and with tokens left in their budget (`default_budget` for those
+        without their own); highest session priority first, then oldest session.
         """
-        query = stale_review_query(prompt_versions)
+        query = stale_review_query(prompt_versions, default_budget=default_budget)
         return [
             PassedStage(
                 row.session_id,
@@ -209,14 +212,18 @@ def archivable_query(*, untouched_since: datetime, limit: int) -> sa.Select[tupl
     )
 
 
-def stale_review_query(prompt_versions: Mapping[Stage, str]) -> sa.Select[tuple[Any, ...]]:
+def stale_review_query(
+    prompt_versions: Mapping[Stage, str], *, default_budget: int
+) -> sa.Select[tuple[Any, ...]]:
     """The stale-prompt backfill's read (`Maintenance.newest_passed_to_review`)."""
     av = artifact_versions
     # Live sessions only, through the partial status index: the query reads their versions,
-    # not those of every session ever archived (which have no partition to run in).
+    # not those of every session ever archived (which have no partition to run in). A session
+    # whose budget is spent would only stop at its first call.
     is_live = sa.and_(
         sessions.c.status.in_([s.value for s in BACKFILL_STATUSES]),
         sessions.c.archived_at.is_(None),
+        sessions.c.tokens_spent < sa.func.coalesce(sessions.c.budget_tokens, default_budget),
     )
     live = sa.select(sessions.c.session_id).where(is_live)
     newest = (

@@ -21,7 +21,12 @@ from genesis_pipeline.defs.resources import GenesisStoreResource
 from genesis_pipeline.defs.stages.definitions import STAGE_ASSETS
 from genesis_pipeline.defs.stages.partitions import GENESIS_SESSION_PARTITIONS
 from genesis_pipeline.domain.stages import Stage
-from genesis_pipeline.service.planner import BACKFILL_TAG, SESSION_TAG, STALE_KEY_TAG
+from genesis_pipeline.service.planner import (
+    BACKFILL_TAG,
+    SESSION_TAG,
+    STALE_KEY_TAG,
+    TOKEN_CAP_TAG,
+)
 from genesis_pipeline.service.stale_prompts import (
     STALE_PROMPT_BACKFILL,
     StaleRun,
@@ -65,14 +70,21 @@ def current_prompt_versions() -> dict[Stage, str]:
 def genesis_stale_prompt_schedule(
     context: dg.ScheduleEvaluationContext, genesis_store: GenesisStoreResource
 ) -> list[dg.RunRequest] | dg.SkipReason:
-    batch = GenesisSettings().stale_backfill_batch
+    settings = GenesisSettings()
     runs = stale_prompt_runs(
-        context.instance, genesis_store.store, current_prompt_versions(), batch_size=batch
+        context.instance,
+        genesis_store.store,
+        current_prompt_versions(),
+        batch_size=settings.stale_backfill_batch,
+        default_budget=settings.session_token_budget,
     )
     if not runs:
         return dg.SkipReason("no session is stale, or the backfill's share of the queue is full")
+    # Whatever the sessions' budgets leave, one refresh spends no more than this.
+    cap = {TOKEN_CAP_TAG: str(settings.stale_backfill_run_tokens)}
     return [
-        stages_run(run.session_id, run.stages, run_key=run.run_key, tags=run.tags) for run in runs
+        stages_run(run.session_id, run.stages, run_key=run.run_key, tags=run.tags | cap)
+        for run in runs
     ]
 
 
@@ -82,6 +94,7 @@ def stale_prompt_runs(
     prompt_versions: dict[Stage, str],
     *,
     batch_size: int,
+    default_budget: int,
 ) -> list[StaleRun]:
     """Up to `batch_size` minus the backfill runs still queued or running: sessions with no
     run in flight (it may be regenerating them already) whose refresh was never requested."""
@@ -91,9 +104,10 @@ def stale_prompt_runs(
     budget = batch_size - queued
     if budget <= 0:
         return []
-    planned = plan_stale_runs(
-        Maintenance(store).newest_passed_to_review(prompt_versions), prompt_versions
+    stale = Maintenance(store).newest_passed_to_review(
+        prompt_versions, default_budget=default_budget
     )
+    planned = plan_stale_runs(stale, prompt_versions)
     chosen: list[StaleRun] = []
     for start in range(0, len(planned), LOOKUP_CHUNK):
         chunk = planned[start : start + LOOKUP_CHUNK]

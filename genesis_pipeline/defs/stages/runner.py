@@ -68,7 +68,7 @@ def run_stage(
             f"session {brief.session.session_id} is {brief.session.status}; not generating {stage}",
             allow_retries=False,
         )
-    budgets = genesis_store.budgets
+    budgets = genesis_store.budgets(context.run.tags)
     request = _request(brief, prompt, upstream, budgets)
     started_at = datetime.now(UTC)
     try:

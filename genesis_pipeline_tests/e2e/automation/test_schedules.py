@@ -4,6 +4,7 @@ import dagster as dg
 import pytest
 
 from genesis_pipeline.definitions import defs
+from genesis_pipeline.defs.automation.failures import stage_failures
 from genesis_pipeline.defs.automation.schedules import (
     current_prompt_versions,
     genesis_consistency_audit_schedule,
@@ -69,6 +70,7 @@ def test_stale_sessions_get_low_priority_runs_from_their_first_stale_stage(
     assert int(alpha.tags["dagster/priority"]) < -10  # below every session's own priority
     assert alpha.tags["genesis/backfill"] == "stale_prompt"
     assert alpha.tags["genesis/stale_key"] == alpha.run_key
+    assert alpha.tags["genesis/token_cap"] == "100000"  # GENESIS_STALE_BACKFILL_RUN_TOKENS
     assert beta.partition_key == "beta-01"
     assert beta.asset_selection == ALL_STAGES
     assert beta.run_key == "stale-prompt:beta-01:concept:concept-v2"
@@ -175,6 +177,40 @@ def test_a_refresh_stores_new_versions_with_the_new_prompt(
     assert store.session("alpha-01").status is SessionStatus.COMPLETED
     assert store.bible_document("alpha-01").versions == dict.fromkeys(STAGE_ORDER, 2)
     assert tick(instance, resources) == []  # fresh now
+
+
+def test_a_refresh_stops_at_its_runs_token_cap_and_spent_sessions_get_none(
+    instance, resources, store, completed_session, monkeypatch
+):
+    for session_id in ("alpha-01", "beta-01"):
+        completed_session(session_id)
+        set_prompt_version(store, session_id, Stage.CONCEPT, "concept-v0")
+    # beta has spent its whole budget: a refresh would stop at its first call.
+    with store.unit_of_work() as uow:
+        uow.sessions.set_budget("beta-01", store.session("beta-01").tokens_spent)
+        uow.commit()
+    # Room for the concept and the story of alpha, not for its worldview.
+    spent = [row.spending.tokens for row in store.stage_rows("alpha-01")]
+    monkeypatch.setenv("GENESIS_STALE_BACKFILL_RUN_TOKENS", str(sum(spent[:2]) + 50))
+
+    [request] = tick(instance, resources)
+    assert request.partition_key == "alpha-01"
+    result = dg.materialize(
+        GENESIS_ASSETS,
+        selection=request.asset_selection,
+        partition_key=request.partition_key,
+        instance=instance,
+        resources=resources,
+        tags=request.tags,
+        raise_on_error=False,
+    )
+
+    assert not result.success
+    [failure] = stage_failures(result.all_events)
+    assert (failure.stage, failure.error_class) == (Stage.WORLDVIEW, "budget_exhausted")
+    assert "token cap of this run exhausted" in failure.message
+    assert "GENESIS_STALE_BACKFILL_RUN_TOKENS" in failure.message
+    assert [row.versions for row in store.stage_rows("alpha-01")][:3] == [2, 2, 1]
 
 
 def test_a_session_waiting_for_the_writer_is_not_refreshed(

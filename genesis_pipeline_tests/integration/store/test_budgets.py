@@ -79,6 +79,18 @@ def test_a_session_without_a_budget_of_its_own_has_the_default(store: GenesisSto
     budgets.charge("harbor-02", tokens=1)
 
 
+def test_a_runs_cap_stops_its_calls_whatever_the_session_has_left(store: GenesisStore) -> None:
+    new_session(store, "harbor-04", budget=10**6)
+    budgets = SessionBudgets(store.engine, default_budget=10**6, prices={}, run_cap=1_000)
+    budgets.charge("harbor-04", tokens=600)
+    budgets.settle(call("harbor-04"), charged=600)  # the call used 500
+    with pytest.raises(BudgetExhausted) as refused:
+        budgets.charge("harbor-04", tokens=501)
+    assert "token cap of this run exhausted: it has spent 500 of its 1,000" in str(refused.value)
+    budgets.charge("harbor-04", tokens=500)
+    assert store.session("harbor-04").tokens_spent == 1_000
+
+
 @pytest.mark.postgres
 def test_concurrent_charges_never_pass_the_budget(postgres_url: str) -> None:
     """Twelve threads, each with its own connection, charge one session at once: exactly as

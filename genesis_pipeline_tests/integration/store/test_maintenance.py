@@ -11,6 +11,7 @@ from genesis_pipeline.domain.records import PassedStage
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
 from genesis_pipeline.domain.stages import Stage
 from genesis_pipeline.service import handlers
+from genesis_pipeline.store.budgets import SessionBudgets
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.maintenance import Maintenance
 from genesis_pipeline.store.repositories import utcnow
@@ -123,14 +124,24 @@ def test_newest_passed_to_review_finds_outdated_prompts_of_sessions_it_may_touch
         uow.sessions.set_status("s-paused", SessionStatus.PAUSED)
         uow.commit()
 
-    stale = Maintenance(db).newest_passed_to_review({Stage.CONCEPT: "t-v2"})
+    stale = Maintenance(db).newest_passed_to_review({Stage.CONCEPT: "t-v2"}, default_budget=10**6)
 
     assert stale == [
         PassedStage("s-high", Stage.CONCEPT, 1, "t-v1", True),
         PassedStage("s-old", Stage.CONCEPT, 2, "t-v1", True),
         PassedStage("s-low", Stage.CONCEPT, 1, "t-v1", True),
     ]
-    assert Maintenance(db).newest_passed_to_review({Stage.CONCEPT: "t-v1"}) == []
+    assert Maintenance(db).newest_passed_to_review({Stage.CONCEPT: "t-v1"}, default_budget=1) == []
+
+    # A session whose budget is spent is left out: a refresh would stop at its first call.
+    budgets = SessionBudgets(db.engine, default_budget=10**6, prices={})
+    budgets.charge("s-old", tokens=10**6)
+    with db.unit_of_work() as uow:
+        uow.sessions.set_budget("s-low", 500)
+        uow.commit()
+    budgets.charge("s-low", tokens=499)  # one token left: still worth a look
+    stale = Maintenance(db).newest_passed_to_review({Stage.CONCEPT: "t-v2"}, default_budget=10**6)
+    assert [p.session_id for p in stale] == ["s-high", "s-low"]
 
 
 def test_completed_sessions_come_in_id_pages(db):

@@ -141,7 +141,10 @@ def test_the_maintenance_reads_of_live_sessions_use_the_live_index(postgres_url:
         conn.execute(sa.insert(artifact_versions), version_rows)
         conn.execute(sa.text("ANALYZE"))
     prompts = {Stage.CONCEPT: "concept-v9"}
-    for query in (archivable_query(untouched_since=CUTOFF, limit=500), stale_review_query(prompts)):
+    for query in (
+        archivable_query(untouched_since=CUTOFF, limit=500),
+        stale_review_query(prompts, default_budget=10**6),
+    ):
         with store.engine.connect() as conn:
             compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
             plan = "\n".join(conn.execute(sa.text(f"EXPLAIN {compiled}")).scalars())
