@@ -1,6 +1,7 @@
 """Sensors: revision requests → runs, and the automation safety net."""
 
 from collections.abc import Collection
+from dataclasses import replace
 
 import dagster as dg
 
@@ -14,7 +15,9 @@ from genesis_pipeline.defs.resources import GenesisStoreResource
 from genesis_pipeline.service.planner import (
     PARTITION_TAG,
     REVISION_KEY_TAG,
+    REVISION_REQUESTS_TAG,
     TRANSIENT_RETRY_TAG,
+    PlannedRun,
     Revisions,
     TransientRetry,
     by_priority,
@@ -23,6 +26,7 @@ from genesis_pipeline.service.planner import (
 from genesis_pipeline.store.genesis_store import GenesisStore, session_state
 
 REVISION_BATCH = 200
+STOPPED = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
 
 
 @dg.sensor(
@@ -56,11 +60,24 @@ def revision_run_requests(
             sessions = {request.session_id for request in pending}
         states = [state for sid in sessions if (state := session_state(r, sid)) is not None]
     planned = sorted((run for s in states for run in next_runs(s, Revisions())), key=by_priority)
-    return [
-        planned_run(run)
-        for run in planned
-        if not instance.get_run_ids(dg.RunsFilter(tags={REVISION_KEY_TAG: run.run_key}), limit=1)
-    ]
+    fresh = (_not_started(instance, run) for run in planned)
+    return [planned_run(run) for run in fresh if run is not None]
+
+
+def _not_started(instance: dg.DagsterInstance, run: PlannedRun) -> PlannedRun | None:
+    """`run`, unless a run with its revision key exists. When that one stopped (failed or was
+    cancelled) and requests came after it, the newest of them keys a run of its own: a
+    writer's change after a failed revision starts a run, a failed revision alone does not."""
+    tried = instance.get_runs(dg.RunsFilter(tags={REVISION_KEY_TAG: run.run_key}), limit=1)
+    if not tried:
+        return run
+    if tried[0].status not in STOPPED:
+        return None
+    # Every run for these requests carries the oldest one's revision key, so `tried` is the
+    # newest of them, and what it answered is what the writer had asked for by then.
+    answered = {int(i) for i in tried[0].tags.get(REVISION_REQUESTS_TAG, "").split(",") if i}
+    newer = [request_id for request_id in run.request_ids if request_id not in answered]
+    return replace(run, run_key=f"revision:{run.session_id}:{max(newer)}") if newer else None
 
 
 genesis_automation_sensor = dg.AutomationConditionSensorDefinition(

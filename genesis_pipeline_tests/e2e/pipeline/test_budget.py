@@ -101,3 +101,39 @@ def test_a_budget_that_runs_out_mid_revision_stops_the_session_until_it_is_raise
     assert completed.event_type == "genesis.session.completed"
     assert completed.payload["tokens"] == sum(t for _, _, t in made) == session.tokens_spent
     assert completed.payload["cost_usd"] == 0.0  # the offline model has no price
+
+
+def test_a_writers_change_after_a_stopped_revision_gets_a_run_of_its_own(
+    pipeline: Pipeline,
+) -> None:
+    """A revision run that stopped leaves its requests pending under a revision key that has a
+    run. The writer's next change starts a run anyway; the stopped one alone starts nothing."""
+    sid = "budget-02"
+    pipeline.command("requested", sid, premise=PREMISE, budget_tokens=10**6)
+    pipeline.settle()
+    assert pipeline.store.session(sid).status is SessionStatus.COMPLETED
+    with pipeline.store.unit_of_work() as uow:  # the budget is spent: the next call is refused
+        uow.sessions.set_budget(sid, pipeline.store.session(sid).tokens_spent)
+        uow.commit()
+    made = len(calls(pipeline, sid))
+
+    pipeline.feedback("feedback.submitted", sid, stage="story", action="regenerate")
+    pipeline.settle()
+    assert pipeline.store.session(sid).status is SessionStatus.NEEDS_ATTENTION
+    runs = len(pipeline.runs)
+    pipeline.settle()
+    assert len(pipeline.runs) == runs  # the stopped revision is not tried again on its own
+
+    pipeline.feedback("feedback.submitted", sid, stage="worldview", action="regenerate")
+    pipeline.settle()
+    failed = [e for e in pipeline.events(sid) if e.event_type == "genesis.stage.failed"]
+    assert [e.payload["error_class"] for e in failed] == ["budget_exhausted"] * 2
+    assert len(pipeline.runs) == runs + 1 and len(calls(pipeline, sid)) == made
+
+    pipeline.command("resume_requested", sid, budget_tokens=10**6)
+    pipeline.settle()
+    assert pipeline.store.session(sid).status is SessionStatus.COMPLETED
+    rows = {row.stage: row for row in pipeline.store.stage_rows(sid)}
+    assert rows[Stage.STORY].pending_revision is None
+    assert rows[Stage.WORLDVIEW].pending_revision is None
+    assert pipeline.store.current_approved(sid, Stage.STORY).version > 2  # type: ignore[union-attr]
