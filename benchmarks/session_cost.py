@@ -21,6 +21,7 @@ from pathlib import Path
 
 import dagster as dg
 import sqlalchemy as sa
+from real_model import PREMISES  # the same premises as the real-model benchmark
 
 from genesis_pipeline.defs.resources import GeneratorResource, genesis_resources
 from genesis_pipeline.defs.session_runner import run_session
@@ -29,14 +30,6 @@ from genesis_pipeline.domain.spending import ModelPrice, call_cost
 from genesis_pipeline.domain.stages import STAGE_ORDER
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline.store.tables import generation_calls
-
-PREMISES = (
-    "A disgraced detective in 1920s Shanghai investigates murders that mirror a forgotten opera",
-    "The map she drew as a child is slowly becoming true",
-    "A lighthouse keeper finds a map that redraws itself every tide",
-    "Two rival beekeepers must save the last hive in a poisoned valley",
-    "An astronaut returns to Earth to find her village has aged a hundred years",
-)
 
 
 def generator(args: argparse.Namespace, stack: contextlib.ExitStack) -> GeneratorResource:

@@ -2,14 +2,18 @@
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
+import click
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
 from genesis_pipeline.settings import dagster_home
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 console = Console()
 errors = Console(stderr=True)
@@ -69,3 +73,13 @@ def ensure_dagster_home() -> Path:
         )
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+BUDGET_TOKENS_HELP = (
+    "Tokens the session's model calls may spend (default GENESIS_SESSION_TOKEN_BUDGET)."
+)
+
+
+def budget_tokens_option(help: str = BUDGET_TOKENS_HELP) -> Callable[[F], F]:
+    """`--budget-tokens N`: a session's token budget (docs/decisions/0008-token-budgets.md)."""
+    return click.option("--budget-tokens", type=int, default=None, metavar="N", help=help)

@@ -7,12 +7,7 @@ import click
 from pydantic import ValidationError
 
 from genesis_pipeline.cli.common import fail_usage, first_error
-from genesis_pipeline.cli.publishing import (
-    kafka_config,
-    publish,
-    session_correlation_id,
-    valid_session_id,
-)
+from genesis_pipeline.cli.publishing import publish_for_session, valid_session_id
 from genesis_pipeline.domain.stages import parse_stage
 
 if TYPE_CHECKING:
@@ -20,17 +15,9 @@ if TYPE_CHECKING:
 
 
 def _publish_feedback(event_type: "EventType", session_id: str, payload: dict[str, Any]) -> None:
-    from genesis_pipeline.domain.events import new_event
     from genesis_pipeline.messaging.topics import Topic
 
-    config = kafka_config()
-    envelope = new_event(
-        event_type,
-        session_id=session_id,
-        correlation_id=session_correlation_id(session_id),
-        payload=payload,
-    )
-    publish(config, Topic.FEEDBACK, envelope)
+    publish_for_session(Topic.FEEDBACK, event_type, session_id, payload)
 
 
 @click.command()

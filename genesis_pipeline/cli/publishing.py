@@ -8,7 +8,7 @@ Imports of the messaging stack stay inside the functions: it pulls in Dagster, a
 import asyncio
 import logging
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -16,7 +16,7 @@ from genesis_pipeline.cli.common import console, fail_usage, fail_work
 from genesis_pipeline.domain.session import check_session_id
 
 if TYPE_CHECKING:
-    from genesis_pipeline.domain.events import Envelope
+    from genesis_pipeline.domain.events import Envelope, EventType
     from genesis_pipeline.messaging.kafka import KafkaConfig
     from genesis_pipeline.messaging.topics import Topic
 
@@ -92,3 +92,18 @@ def session_correlation_id(session_id: str) -> str:
     except Exception:  # any driver or settings error: fall back, as documented above
         return str(uuid.uuid4())
     return session.correlation_id if session is not None else str(uuid.uuid4())
+
+
+def publish_for_session(
+    topic: "Topic", event_type: "EventType", session_id: str, payload: dict[str, Any]
+) -> None:
+    """One message about `session_id` to `topic`, under the session's correlation id."""
+    from genesis_pipeline.domain.events import new_event
+
+    envelope = new_event(
+        event_type,
+        session_id=session_id,
+        correlation_id=session_correlation_id(session_id),
+        payload=payload,
+    )
+    publish(kafka_config(), topic, envelope)

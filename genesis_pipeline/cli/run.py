@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from genesis_pipeline.store.genesis_store import GenesisStore
 
 from genesis_pipeline.cli.common import (
+    budget_tokens_option,
     console,
     ensure_dagster_home,
     errors,
@@ -34,13 +35,7 @@ PROGRESS_POLL_S = 1.0
 @click.option("--audience", default=None, help="Intended audience, e.g. adult, young adult.")
 @click.option("--max-attempts", type=int, default=3, show_default=True, help="Attempts per stage.")
 @click.option("--session-id", default=None, help="Session id (default: made from the premise).")
-@click.option(
-    "--budget-tokens",
-    type=int,
-    default=None,
-    metavar="N",
-    help="Tokens the session's model calls may spend (default GENESIS_SESSION_TOKEN_BUDGET).",
-)
+@budget_tokens_option()
 @click.option(
     "--flaw-rate",
     type=float,

@@ -9,11 +9,18 @@ import click
 from pydantic import ValidationError
 from rich.markup import escape
 
-from genesis_pipeline.cli.common import console, errors, fail_usage, fail_work, first_error
+from genesis_pipeline.cli.common import (
+    budget_tokens_option,
+    console,
+    errors,
+    fail_usage,
+    fail_work,
+    first_error,
+)
 from genesis_pipeline.cli.publishing import (
     kafka_config,
     publish,
-    session_correlation_id,
+    publish_for_session,
     valid_session_id,
 )
 
@@ -42,13 +49,7 @@ def session() -> None:
 @click.option("--priority", type=int, default=0, show_default=True, help="-10 … 10.")
 @click.option("--max-attempts", type=int, default=3, show_default=True, help="Attempts per stage.")
 @click.option("--session-id", default=None, help="Session id (default: made from the premise).")
-@click.option(
-    "--budget-tokens",
-    type=int,
-    default=None,
-    metavar="N",
-    help="Tokens the session's model calls may spend (default GENESIS_SESSION_TOKEN_BUDGET).",
-)
+@budget_tokens_option()
 @click.option("--wait", is_flag=True, help="Show the session's progress until it ends.")
 @click.option(
     "--timeout",
@@ -166,18 +167,10 @@ def _wait_for(config: "KafkaConfig", request: "Envelope", *, human: bool, timeou
 
 
 def _publish_command(event_type: "EventType", session_id: str, payload: dict[str, Any]) -> None:
-    from genesis_pipeline.domain.events import new_event
     from genesis_pipeline.messaging.topics import Topic
 
     valid_session_id(session_id)
-    config = kafka_config()
-    envelope = new_event(
-        event_type,
-        session_id=session_id,
-        correlation_id=session_correlation_id(session_id),
-        payload=payload,
-    )
-    publish(config, Topic.COMMANDS, envelope)
+    publish_for_session(Topic.COMMANDS, event_type, session_id, payload)
 
 
 @session.command("pause")
@@ -193,13 +186,7 @@ def session_pause(session_id: str, reason: str | None) -> None:
 
 @session.command("resume")
 @click.argument("session_id", metavar="SESSION")
-@click.option(
-    "--budget-tokens",
-    type=int,
-    default=None,
-    metavar="N",
-    help="A new token budget for the session: also resumes one its budget stopped.",
-)
+@budget_tokens_option("A new token budget for the session: also resumes one its budget stopped.")
 def session_resume(session_id: str, budget_tokens: int | None) -> None:
     """Publish `genesis.session.resume_requested`: a paused session (or, with --budget-tokens,
     one that needs attention because its budget ran out) runs what is left."""
