@@ -42,6 +42,10 @@ class GenesisSettings(BaseSettings):
     inbound_max_attempts: int = Field(default=5, ge=1, le=100)
     # Where `genesis consume` submits runs: the Dagster webserver's GraphQL endpoint.
     dagster_url: str = "http://127.0.0.1:3000"
+    # Prometheus metrics of `genesis relay`, `genesis consume` and `genesis dev` (off unless a
+    # port is given); loopback unless the deployment opens it.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
     llm_provider: Literal["offline", "openai", "local"] = "offline"
     llm_base_url: str | None = None
     llm_api_key: str | None = None

@@ -29,10 +29,14 @@ class GenesisGroup(click.Group):
         try:
             return super().invoke(ctx)
         except Exception as error:
+            from sqlalchemy.exc import OperationalError
+
             from genesis_pipeline.store.migrate import StoreSchemaError  # sqlalchemy, alembic
 
             if isinstance(error, StoreSchemaError):
                 fail_work(str(error))
+            if isinstance(error, OperationalError):  # the database is down or refuses us
+                fail_work(f"cannot reach the database: {error.orig or error}".splitlines()[0])
             problem = settings_problem(error)
             if problem is not None:
                 fail_usage(problem)

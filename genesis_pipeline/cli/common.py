@@ -83,3 +83,15 @@ BUDGET_TOKENS_HELP = (
 def budget_tokens_option(help: str = BUDGET_TOKENS_HELP) -> Callable[[F], F]:
     """`--budget-tokens N`: a session's token budget (docs/decisions/0008-token-budgets.md)."""
     return click.option("--budget-tokens", type=int, default=None, metavar="N", help=help)
+
+
+def metrics_port_option(command: F) -> F:
+    """`--metrics-port PORT`: serve Prometheus metrics (docs/CONTRACT.md §12)."""
+    return click.option(
+        "--metrics-port",
+        type=click.IntRange(1, 65535),
+        default=None,
+        metavar="PORT",
+        help="Serve Prometheus metrics at /metrics on this port, on GENESIS_METRICS_HOST "
+        "(127.0.0.1) (default GENESIS_METRICS_PORT; none when unset).",
+    )(command)

@@ -3,7 +3,13 @@
 
 import click
 
-from genesis_pipeline.cli.common import console, ensure_dagster_home, fail_usage, say
+from genesis_pipeline.cli.common import (
+    console,
+    ensure_dagster_home,
+    fail_usage,
+    metrics_port_option,
+    say,
+)
 
 
 @click.command()
@@ -13,7 +19,8 @@ from genesis_pipeline.cli.common import console, ensure_dagster_home, fail_usage
     default=None,
     help="The Dagster webserver runs are submitted to (default GENESIS_DAGSTER_URL).",
 )
-def consume(group: str | None, dagster_url: str | None) -> None:
+@metrics_port_option
+def consume(group: str | None, dagster_url: str | None, metrics_port: int | None) -> None:
     """Read genesis.commands and genesis.feedback as a Kafka consumer group until Ctrl-C.
 
     Each message takes effect through the same handlers as the Kafka sensors, and its runs are
@@ -36,6 +43,7 @@ def consume(group: str | None, dagster_url: str | None) -> None:
     import dagster as dg
 
     from genesis_pipeline.cli.common import fail_work
+    from genesis_pipeline.cli.metrics_server import serving_metrics
     from genesis_pipeline.defs.automation.kafka_consumer import (
         InboundConsumer,
         RunSubmitter,
@@ -63,8 +71,12 @@ def consume(group: str | None, dagster_url: str | None) -> None:
             loop.add_signal_handler(signum, stop.set)
         await consume_until(stop, inbound, group or settings.consumer_group)
 
+    port = metrics_port or settings.metrics_port
     try:
-        with process_output(say, consumer_log):
+        with (
+            serving_metrics(port, settings.metrics_host, store, inbound.stats),
+            process_output(say, consumer_log),
+        ):
             asyncio.run(main())
     except KafkaUnavailableError as error:
         fail_work(str(error).splitlines()[0])

@@ -5,7 +5,12 @@ from pathlib import Path
 
 import click
 
-from genesis_pipeline.cli.common import ensure_dagster_home, fail_usage, say
+from genesis_pipeline.cli.common import (
+    ensure_dagster_home,
+    fail_usage,
+    metrics_port_option,
+    say,
+)
 from genesis_pipeline.cli.run import check_provider, local_model_server
 
 
@@ -24,7 +29,8 @@ from genesis_pipeline.cli.run import check_provider, local_model_server
     is_flag=True,
     help="Read Kafka with the daemon's sensors instead of `genesis consume` (seconds slower).",
 )
-def dev(port: int, llm: str | None, sensors: bool) -> None:
+@metrics_port_option
+def dev(port: int, llm: str | None, sensors: bool, metrics_port: int | None) -> None:
     """A local broker if none answers, `dagster dev` on this workspace and `genesis consume`;
     Ctrl-C stops all.
 
@@ -54,6 +60,7 @@ def dev(port: int, llm: str | None, sensors: bool) -> None:
                 say=say,
                 extra_env=model_env,
                 sensors=sensors,
+                metrics_port=metrics_port,
             )
         except DevStackError as error:
             fail_work(str(error))

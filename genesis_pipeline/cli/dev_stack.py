@@ -17,9 +17,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from genesis_pipeline.cli.metrics_server import serving_metrics
 from genesis_pipeline.messaging.local_broker import BrokerError, LocalBroker, answers
 from genesis_pipeline.messaging.topics import Topic
 from genesis_pipeline.settings import GenesisSettings
+from genesis_pipeline.store.genesis_store import GenesisStore
 
 # `dagster dev` gives each of its services up to 60 s to stop; give it that and a margin
 # before it and everything in its process group is killed.
@@ -106,14 +108,19 @@ def run_dev_stack(
     say: Callable[[str], None],
     extra_env: dict[str, str] | None = None,
     sensors: bool = False,
+    metrics_port: int | None = None,
 ) -> int:
     """Run until SIGINT/SIGTERM (0) or until a process exits on its own (its exit code).
 
     `extra_env` reaches `dagster dev` and its runs (e.g. the model server `genesis dev` started).
+    Metrics on `metrics_port` (or GENESIS_METRICS_PORT) are served by `genesis consume`, or with
+    `sensors` by this process.
     """
     settings = GenesisSettings()
+    metrics_port = metrics_port or settings.metrics_port
     env = dict(os.environ) | (extra_env or {})
     env["GENESIS_KAFKA_ENTRY"] = "sensors" if sensors else "consumer"
+    env.pop("GENESIS_METRICS_PORT", None)  # one process serves them: the port is passed to it
     broker: LocalBroker | None = None
     if answers(f"127.0.0.1:{webserver_port}"):
         raise DevStackError(f"port {webserver_port} is taken; pick another with --port")
@@ -136,7 +143,13 @@ def run_dev_stack(
                 )
             if stop.is_set():
                 return 0
-            return _supervise(workspace, webserver_port, env, stop, say, consumer=not sensors)
+            if not sensors:
+                return _supervise(
+                    workspace, webserver_port, env, stop, say, consumer_metrics_port=metrics_port
+                )
+            store = GenesisStore(settings.resolved_database_url())
+            with serving_metrics(metrics_port, settings.metrics_host, store):
+                return _supervise(workspace, webserver_port, env, stop, say, consumer=False)
         finally:
             if broker is not None:
                 broker.stop()
@@ -149,7 +162,8 @@ def _supervise(
     stop: threading.Event,
     say: Callable[[str], None],
     *,
-    consumer: bool,
+    consumer: bool = True,
+    consumer_metrics_port: int | None = None,
 ) -> int:
     dagster_dev = [sys.executable, "-m", "dagster", "dev", "-w", str(workspace)]
     commands = {"dagster dev": [*dagster_dev, "--port", str(webserver_port)]}
@@ -158,6 +172,8 @@ def _supervise(
         commands["genesis consume"] = [
             sys.executable, "-m", "genesis_pipeline.cli", "consume", "--dagster-url", url
         ]  # fmt: skip
+        if consumer_metrics_port is not None:
+            commands["genesis consume"] += ["--metrics-port", str(consumer_metrics_port)]
     # Their own sessions: a Ctrl-C in the terminal reaches only us, and we stop each exactly
     # once (a second SIGINT would cut `dagster dev`'s own orderly shutdown short).
     processes = {

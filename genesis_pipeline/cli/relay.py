@@ -2,7 +2,13 @@
 
 import click
 
-from genesis_pipeline.cli.common import console, ensure_dagster_home, fail_usage, say
+from genesis_pipeline.cli.common import (
+    console,
+    ensure_dagster_home,
+    fail_usage,
+    metrics_port_option,
+    say,
+)
 
 
 @click.command()
@@ -14,14 +20,14 @@ from genesis_pipeline.cli.common import console, ensure_dagster_home, fail_usage
     show_default=True,
     help="Events per transaction.",
 )
-def relay(once: bool, batch_size: int) -> None:
+@metrics_port_option
+def relay(once: bool, batch_size: int, metrics_port: int | None) -> None:
     """Publish the outbox to genesis.events until Ctrl-C (the relay sensor does the same job).
 
     While the broker is down the relay retries with backoff; exit 1 with --once.
     """
-    from sqlalchemy.exc import OperationalError
-
     from genesis_pipeline.cli.common import fail_work
+    from genesis_pipeline.cli.metrics_server import serving_metrics
     from genesis_pipeline.messaging.kafka import (
         IdempotenceUnsupportedError,
         KafkaConfig,
@@ -33,8 +39,9 @@ def relay(once: bool, batch_size: int) -> None:
     from genesis_pipeline.store.genesis_store import GenesisStore
 
     ensure_dagster_home()
-    store = GenesisStore(GenesisSettings().resolved_database_url())
-    config = KafkaConfig.from_settings()
+    settings = GenesisSettings()
+    store = GenesisStore(settings.resolved_database_url())
+    config = KafkaConfig.from_settings(settings)
     topic = config.topic(Topic.EVENTS)
     try:
         if once:
@@ -47,16 +54,10 @@ def relay(once: bool, batch_size: int) -> None:
             highlight=False,
             soft_wrap=True,
         )
-        relay_until_stopped(
-            store,
-            config,
-            batch_size=batch_size,
-            say=say,
-        )
+        with serving_metrics(metrics_port or settings.metrics_port, settings.metrics_host, store):
+            relay_until_stopped(store, config, batch_size=batch_size, say=say)
     except IdempotenceUnsupportedError as error:
         fail_usage(str(error))  # configuration, not a passing outage
     except KafkaUnavailableError as error:
         fail_work(str(error).splitlines()[0])
-    except OperationalError as error:  # --once: the store is down (the loop retries instead)
-        fail_work(f"cannot reach the genesis store: {error}".splitlines()[0])
     console.print("relay stopped", highlight=False)

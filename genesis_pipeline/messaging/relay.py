@@ -1,10 +1,11 @@
 """The outbox relay: publishes stored events to `genesis.events` (docs/CONTRACT.md §2, §5).
 
 Each batch is one transaction: claim unsent rows, publish them all keyed by session with
-`acks=all`, mark them sent, commit. A crash or a failed publish rolls the marks back, so an
-event is published at least once and never lost; consumers dedupe on `event_id`. Rows are
-published in outbox (id) order, and a session's rows never overtake an older row another
-relay still holds (see `Outbox.claim_unsent`), so per session the topic keeps outbox order.
+`acks=all`, mark them sent and count them (`genesis_events_published_total`), commit. A crash
+or a failed publish rolls the marks back, so an event is published at least once and never
+lost; consumers dedupe on `event_id`. Rows are published in outbox (id) order, and a session's
+rows never overtake an older row another relay still holds (see `Outbox.claim_unsent`), so per
+session the topic keeps outbox order.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from types import TracebackType
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import backoff
 import sqlalchemy as sa
 
+from genesis_pipeline.domain.metrics import EVENTS_PUBLISHED
 from genesis_pipeline.messaging.codec import encode
 from genesis_pipeline.messaging.kafka import (
     IdempotenceUnsupportedError,
@@ -185,6 +188,10 @@ class OutboxRelay:
                 if batch.events:
                     await self._publish(producer, batch)
                     uow.outbox.mark_sent([event.id for event in batch.events])
+                    uow.metric_totals.add(
+                        EVENTS_PUBLISHED,
+                        Counter((event.envelope.event_type,) for event in batch.events),
+                    )
                 acked_s = time.perf_counter() - claimed_at
                 uow.commit()
         except KafkaUnavailableError:

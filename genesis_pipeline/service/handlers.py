@@ -25,6 +25,7 @@ What happens, its handler, the status it leaves and what it announces:
 """
 
 import hashlib
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -43,6 +44,7 @@ from genesis_pipeline.domain.inbound import (
     ResumeRequested,
     WorldviewElementRequested,
 )
+from genesis_pipeline.domain.metrics import GATE_VERDICTS
 from genesis_pipeline.domain.outcome import NextStep, StageOutcome, Strategy
 from genesis_pipeline.domain.records import GateRecord, SessionRecord, VersionRecord
 from genesis_pipeline.domain.session import (
@@ -400,6 +402,13 @@ def record_outcome(
                 verdict.gate, verdict.passed, verdict.score, verdict.threshold, findings
             )
             uow.gates.add(version.id, gate)
+        uow.metric_totals.add(
+            GATE_VERDICTS,
+            Counter(
+                (outcome.stage.value, v.gate, "passed" if v.passed else "failed")
+                for v in outcome.verdicts
+            ),
+        )
         uow.revisions.resolve(outcome.session_id, outcome.stage, up_to=outcome.revision_request_id)
         _next_step(uow, outcome, session, version)
         outcome_events(uow, outcome, session, version.id, run_id, summary)

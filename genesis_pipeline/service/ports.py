@@ -1,12 +1,13 @@
 """What the rules need from storage: the unit of work and its repositories, as the genesis
 store (`genesis_pipeline.store`) implements them. Only the methods the handlers call."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
 from genesis_pipeline.domain.events import Envelope
+from genesis_pipeline.domain.metrics import Metric
 from genesis_pipeline.domain.outcome import Strategy
 from genesis_pipeline.domain.records import GateRecord, SessionRecord, VersionRecord
 from genesis_pipeline.domain.session import SessionSpec, SessionStatus
@@ -67,6 +68,10 @@ class Spendings(Protocol):
     def of(self, session_id: str, *, stage: str | None = None) -> Spending: ...
 
 
+class MetricTotals(Protocol):
+    def add(self, metric: Metric, amounts: Mapping[tuple[str, ...], float]) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done through it commits together on `commit()`, or not at
     all when the `with` block ends without it."""
@@ -85,6 +90,8 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def spending(self) -> Spendings: ...
+    @property
+    def metric_totals(self) -> MetricTotals: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -4,16 +4,22 @@ with what it really cost once it was.
 `charge` adds the call's allowance (its prompt and the most it may answer) to the session's
 `tokens_spent` in one conditional UPDATE, and refuses it when that would pass the budget: two
 runs or processes charging at once are serialized by the row, so together they cannot pass it.
-`settle` records the call in `generation_calls` and replaces the allowance with the real
-tokens, in one transaction. A call that fails between the two keeps its allowance charged (the
-provider may have spent it), so a budget can end a little under its limit, never over it by
-more than one call's underestimate.
+`settle` records the call in `generation_calls`, replaces the allowance with the real tokens
+and adds the call to the deployment's metric totals, in one transaction. A call that fails
+between the two keeps its allowance charged (the provider may have spent it), so a budget can
+end a little under its limit, never over it by more than one call's underestimate.
 """
 
 from collections.abc import Mapping
 
 import sqlalchemy as sa
 
+from genesis_pipeline.domain.metrics import (
+    BUDGET_EXHAUSTIONS,
+    GENERATION_CALLS,
+    GENERATION_COST,
+    GENERATION_TOKENS,
+)
 from genesis_pipeline.domain.spending import (
     BudgetExhausted,
     ModelCall,
@@ -21,6 +27,7 @@ from genesis_pipeline.domain.spending import (
     Spending,
     call_cost,
 )
+from genesis_pipeline.store.metric_totals import MetricTotals
 from genesis_pipeline.store.repositories import utcnow
 from genesis_pipeline.store.tables import generation_calls, sessions
 
@@ -50,6 +57,8 @@ class SessionBudgets:
     def charge(self, session_id: str, *, tokens: int) -> None:
         """Charge `tokens` for a call about to be made, or raise `BudgetExhausted`."""
         if self.run_cap is not None and self.run_spent + tokens > self.run_cap:
+            with self.engine.begin() as conn:
+                MetricTotals(conn).add(BUDGET_EXHAUSTIONS, {("run",): 1})
             raise BudgetExhausted(
                 session_id, spent=self.run_spent, limit=self.run_cap, asked=tokens, run=True
             )
@@ -68,6 +77,7 @@ class SessionBudgets:
                     sessions.c.session_id == session_id
                 )
             ).first()
+            MetricTotals(conn).add(BUDGET_EXHAUSTIONS, {("session",): 1})
         spent, limit = row if row is not None else (0, 0)
         raise BudgetExhausted(session_id, spent=int(spent), limit=int(limit), asked=tokens)
 
@@ -101,6 +111,16 @@ class SessionBudgets:
                     + call.tokens_out
                 )
             )
+            totals = MetricTotals(conn)
+            totals.add(GENERATION_CALLS, {(call.stage, call.model, call.purpose): 1})
+            totals.add(
+                GENERATION_TOKENS,
+                {
+                    (call.stage, call.model, "in"): call.tokens_in,
+                    (call.stage, call.model, "out"): call.tokens_out,
+                },
+            )
+            totals.add(GENERATION_COST, {(call.stage, call.model): cost.usd})
 
 
 class Spendings:

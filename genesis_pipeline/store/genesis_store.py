@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from genesis_pipeline.domain.bible import BibleDocument
+from genesis_pipeline.domain.metrics import Metric
 from genesis_pipeline.domain.outcome import PreviousAttempt, Strategy
 from genesis_pipeline.domain.records import (
     GateRecord,
@@ -22,6 +23,7 @@ from genesis_pipeline.gates.text import artifact_text
 from genesis_pipeline.service.handlers import UnknownSessionError, bible_document
 from genesis_pipeline.service.planner import SessionState
 from genesis_pipeline.store.engine import shared_engine
+from genesis_pipeline.store.metric_totals import Amounts
 from genesis_pipeline.store.unit_of_work import UnitOfWork
 
 # Revision requests that a failed gate made (not the writer's): the ones a stall can repeat.
@@ -54,6 +56,13 @@ class GenesisStore:
             attempts = uow.inbox.count_failure(message_key, error)
             uow.commit()
         return attempts
+
+    def add_totals(self, metric: Metric, amounts: Amounts) -> None:
+        """Add to the deployment's metric totals in a transaction of their own (for a fact
+        that has none in the store, such as a dead letter published)."""
+        with self.unit_of_work() as uow:
+            uow.metric_totals.add(metric, amounts)
+            uow.commit()
 
     def session(self, session_id: str) -> SessionRecord:
         with self.read() as r:

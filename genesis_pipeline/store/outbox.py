@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from genesis_pipeline.domain.events import Envelope
-from genesis_pipeline.store.repositories import insert_unless_exists, utcnow
+from genesis_pipeline.store.repositories import as_utc, insert_unless_exists, utcnow
 from genesis_pipeline.store.tables import outbox
 
 
@@ -116,6 +116,17 @@ class Outbox:
             sa.select(outbox.c.id).where(outbox.c.sent_at.is_(None)).limit(1)
         ).first()
         return first is not None
+
+    def oldest_unsent_at(self) -> datetime | None:
+        """When the oldest unsent event was written: the first unsent id (the (sent_at, id)
+        index), not a scan of the sent rows."""
+        created_at = self.conn.execute(
+            sa.select(outbox.c.created_at)
+            .where(outbox.c.sent_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(1)
+        ).scalar()
+        return None if created_at is None else as_utc(created_at)
 
     def unsent_count(self) -> int:
         count = self.conn.execute(

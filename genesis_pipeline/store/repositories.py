@@ -33,9 +33,10 @@ def as_utc(value: datetime) -> datetime:
 
 def upsert_insert(conn: sa.Connection, table: sa.Table, **values: Any) -> Any:
     """`INSERT` in the connection's dialect, which has `on_conflict_do_nothing/_do_update`
-    (SQLite and PostgreSQL alike)."""
+    (SQLite and PostgreSQL alike); without `values`, add rows with `.values([...])`."""
     dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    return dialect.insert(table).values(**values)
+    insert = dialect.insert(table)
+    return insert.values(**values) if values else insert
 
 
 def insert_unless_exists(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) -> bool:

@@ -195,6 +195,17 @@ maintenance_cursors = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# The deployment's metric totals (domain/metrics.py): one row per metric and set of labels,
+# added to in the transaction of the fact it counts, so a scrape reads a few rows however many
+# sessions there were.
+metric_totals = Table(
+    "metric_totals",
+    metadata,
+    Column("metric", String(64), primary_key=True),
+    Column("labels", String(1024), primary_key=True),  # JSON object, keys sorted
+    Column("value", Float, nullable=False),
+)
+
 rate_limit_buckets = Table(
     "rate_limit_buckets",
     metadata,

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from genesis_pipeline.store.budgets import Spendings
 from genesis_pipeline.store.inbox import Inbox
+from genesis_pipeline.store.metric_totals import MetricTotals
 from genesis_pipeline.store.outbox import Outbox
 from genesis_pipeline.store.repositories import Artifacts, Gates, Sessions
 from genesis_pipeline.store.revisions import Revisions
@@ -35,6 +36,7 @@ class UnitOfWork:
         self.outbox = Outbox(self._connection)
         self.inbox = Inbox(self._connection)
         self.spending = Spendings(self._connection)
+        self.metric_totals = MetricTotals(self._connection)
         return self
 
     def commit(self) -> None:

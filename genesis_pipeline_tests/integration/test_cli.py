@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from genesis_pipeline.cli import main
+from genesis_pipeline.messaging.local_broker import free_port
 from genesis_pipeline.store import migrate
 
 PREMISE = "A glassblower in a desert city learns that her lamps trap the voices of the dead"
@@ -107,6 +108,15 @@ def test_db_upgrade_of_a_database_that_is_down_fails_the_work_in_one_line(cli, m
     result = cli("db", "upgrade")
     assert result.exit_code == 1
     assert "cannot migrate postgresql+psycopg2://genesis@127.0.0.1:1/genesis" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["status", "glass-01"], ["relay", "--once"]])
+def test_a_store_that_is_down_fails_the_work_in_one_line(cli, monkeypatch, command):
+    monkeypatch.setenv("GENESIS_DATABASE_URL", f"postgresql+psycopg://u@127.0.0.1:{free_port()}/x")
+    result = cli(*command)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: cannot reach the database: connection failed")
     assert "Traceback" not in result.output
 
 

@@ -36,6 +36,7 @@ from genesis_pipeline.service import handlers
 from genesis_pipeline.store.genesis_store import GenesisStore
 from genesis_pipeline_tests.support import waiting
 from genesis_pipeline_tests.support.kafka_topics import read_topic
+from genesis_pipeline_tests.support.metrics import scrape
 from genesis_pipeline_tests.support.production_stack import request_sessions
 
 PREMISE = "A lighthouse keeper on a drowned coast finds a map that redraws itself every tide"
@@ -585,14 +586,14 @@ def dev_home(tmp_path: Path) -> Iterator[Path]:
 def test_dev_starts_broker_and_dagster_and_ctrl_c_stops_everything(dev_home):
     from genesis_pipeline.messaging.local_broker import answers
 
-    broker, ui = f"127.0.0.1:{free_port()}", free_port()
+    broker, ui, metrics = f"127.0.0.1:{free_port()}", free_port(), free_port()
     env = subprocess_env(
         DAGSTER_HOME=str(dev_home), GENESIS_KAFKA_BOOTSTRAP=broker, GENESIS_TOPIC_PREFIX="dev."
     )
     env.pop("GENESIS_DATABASE_URL", None)
     project = Path(__file__).resolve().parents[2]
     dev = subprocess.Popen(
-        [*GENESIS, "dev", "--port", str(ui)],
+        [*GENESIS, "dev", "--port", str(ui), "--metrics-port", str(metrics)],
         cwd=project,
         env=env,
         stdout=subprocess.PIPE,
@@ -625,6 +626,16 @@ def test_dev_starts_broker_and_dagster_and_ctrl_c_stops_everything(dev_home):
         )[0].dagster_run
         assert run.tags["dagster/run_key"].startswith("session:")
         assert "dagster/sensor_name" not in run.tags  # not the commands sensor's
+        # Its `genesis consume` serves the metrics, its own figures with the deployment's.
+        url = f"http://127.0.0.1:{metrics}/metrics"
+        served = waiting.wait_for(
+            "the submitted run in the metrics",
+            lambda: (m := scrape(url))["genesis_runs_submitted_total"][()] == 1 and m,
+            30,
+            watched=dev,
+        )
+        assert ("topic", "dev.genesis.commands") in set(sum(served["genesis_consumer_lag"], ()))
+        assert "genesis_outbox_backlog" in served
 
         dev.send_signal(signal.SIGINT)
         assert dev.wait(timeout=120) == 0
@@ -641,6 +652,7 @@ def test_dev_starts_broker_and_dagster_and_ctrl_c_stops_everything(dev_home):
     text = b"".join(output).decode(errors="replace")
     assert f"local Tansu at {broker}" in text and f"http://127.0.0.1:{ui}" in text
     assert "read by `genesis consume`" in text
+    assert f"metrics at http://127.0.0.1:{metrics}/metrics" in text
     assert "Traceback" not in text
     assert not answers(broker)
     assert not answers(f"127.0.0.1:{ui}")

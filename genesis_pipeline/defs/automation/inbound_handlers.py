@@ -7,7 +7,8 @@ derived from the stored state, so a redelivered event asks for the same runs und
 run keys, and each run starts once.
 """
 
-from collections.abc import Callable, Iterable, Mapping
+import asyncio
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -23,9 +24,10 @@ from genesis_pipeline.defs.automation.sensors import revision_run_requests
 from genesis_pipeline.defs.checks import writer_approval
 from genesis_pipeline.domain.events import EventType
 from genesis_pipeline.domain.inbound import FeedbackSubmitted, Inbound, Rejected, RejectReason
+from genesis_pipeline.domain.metrics import DLQ_MESSAGES
 from genesis_pipeline.messaging.codec import decode
-from genesis_pipeline.messaging.dlq import dead_letter
-from genesis_pipeline.messaging.kafka import OutMessage, Record
+from genesis_pipeline.messaging.dlq import dead_letter, dead_letter_counts
+from genesis_pipeline.messaging.kafka import KafkaConfig, OutMessage, Record
 from genesis_pipeline.service import handlers
 from genesis_pipeline.service.handlers import WRITER
 from genesis_pipeline.service.planner import (
@@ -178,6 +180,15 @@ def apply_records(
             warn(f"{coordinates} → DLQ: {gave_up}")
             applied.dead.append(dead_letter(record, gave_up, dlq_topic=dlq_topic))
     return applied
+
+
+async def publish_dead_letters(
+    kafka: KafkaConfig, store: GenesisStore, dead: Sequence[OutMessage]
+) -> None:
+    """Publish a batch's dead letters (before its offsets move past them), then count them."""
+    await kafka.publish(dead)
+    if dead:
+        await asyncio.to_thread(store.add_totals, DLQ_MESSAGES, dead_letter_counts(dead))
 
 
 def is_transient(error: BaseException) -> bool:

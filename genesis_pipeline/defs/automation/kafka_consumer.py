@@ -17,9 +17,10 @@ A batch that fails (database, broker or webserver away) is read again after a ba
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -34,6 +35,7 @@ from genesis_pipeline.defs.automation.inbound_handlers import (
     HandlerContext,
     apply_records,
     carry_out,
+    publish_dead_letters,
 )
 from genesis_pipeline.defs.automation.jobs import genesis_session_job
 from genesis_pipeline.domain.events import EventType
@@ -92,6 +94,17 @@ class RunSubmitter:
 
 
 @dataclass
+class ConsumerStats:
+    """What this consumer alone knows, for its metrics (`domain.metrics.CONSUMER_FIGURES`)."""
+
+    # (topic, partition) → messages not applied yet, for the partitions assigned now
+    lag: dict[tuple[str, int], int] = field(default_factory=dict)
+    # topic → messages read and committed (dead letters included)
+    messages: Counter[str] = field(default_factory=Counter)
+    runs_submitted: int = 0
+
+
+@dataclass
 class BatchResult:
     applied: int
     dead: int
@@ -118,6 +131,7 @@ class InboundConsumer:
         self.instance = instance
         self.submitter = submitter
         self.handlers = {kafka.topic(t): h for t, h in TOPIC_HANDLERS.items()}
+        self.stats = ConsumerStats()
 
     def apply(self, records: Sequence[Record], effects: Effects) -> Applied:
         applied = Applied()
@@ -143,7 +157,7 @@ class InboundConsumer:
     async def handle(self, records: Sequence[Record]) -> BatchResult:
         effects = Effects()
         applied = await asyncio.to_thread(self.apply, records, effects)
-        await self.kafka.publish(applied.dead)  # before the offsets move past them
+        await publish_dead_letters(self.kafka, self.context.store, applied.dead)
         runs = await asyncio.to_thread(self.start_runs, effects)
         return BatchResult(
             applied=applied.took_effect,
@@ -182,6 +196,7 @@ async def consume_until(
         while not stop.is_set():
             fetched = await consumer.getmany(timeout_ms=500, max_records=batch)
             if not fetched:
+                await measure_lag(consumer, inbound.stats)
                 continue
             async with in_hand:
                 try:
@@ -195,6 +210,7 @@ async def consume_until(
                         consumer.seek(tp, messages[0].offset)
                     await _sleep_unless(stop, backoff)
                     continue
+            await measure_lag(consumer, inbound.stats)
             if held:  # a message whose handler raised is read again after a pause
                 await _sleep_unless(stop, RETRY_HELD_S)
     finally:
@@ -224,11 +240,26 @@ async def _handle_and_commit(
         # The partitions moved to another member, which reads them again: their effects and
         # runs are in place already, so it starts nothing new.
         log.warning(f"offsets not committed after a rebalance: {error!r}")
+    else:
+        for tp, messages in fetched.items():
+            inbound.stats.messages[tp.topic] += offsets[tp] - messages[0].offset
+        inbound.stats.runs_submitted += len(result.runs)
     log.info(
         f"{len(records)} message(s): {result.applied} applied, {result.dead} to the DLQ, "
         f"{len(result.runs)} run(s) submitted {' '.join(result.runs)}".rstrip()
     )
     return bool(result.held)
+
+
+async def measure_lag(consumer: "AIOKafkaConsumer", stats: ConsumerStats) -> None:
+    """Each assigned partition's high watermark (from the last fetch) minus this consumer's
+    position in it."""
+    lag = {}
+    for tp in consumer.assignment():
+        highwater = consumer.highwater(tp)
+        if highwater is not None:
+            lag[tp.topic, tp.partition] = max(0, highwater - await consumer.position(tp))
+    stats.lag = lag
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:

@@ -21,6 +21,7 @@ from genesis_pipeline.defs.automation.inbound_handlers import (
     HandlerContext,
     apply_records,
     carry_out,
+    publish_dead_letters,
 )
 from genesis_pipeline.defs.automation.jobs import genesis_session_job
 from genesis_pipeline.defs.resources import GenesisStoreResource, KafkaResource
@@ -66,7 +67,7 @@ def consume(
         max_attempts=settings.inbound_max_attempts,
         warn=context.log.warning,
     )
-    asyncio.run(kafka.publish(applied.dead))  # before the cursor moves past them
+    asyncio.run(publish_dead_letters(kafka, store, applied.dead))  # before the cursor moves
     run_requests = carry_out(context.instance, handler_context, effects)
     next_offsets = {
         partition: applied.next_offset(kafka.topic(topic), partition, offset)

@@ -54,7 +54,7 @@ class Consumers:
     def store(self) -> GenesisStore:
         return GenesisStore(self.webserver.database_url)
 
-    def start(self) -> subprocess.Popen[bytes]:
+    def start(self, *, metrics_port: int | None = None) -> subprocess.Popen[bytes]:
         log = self.webserver.home / f"consumer-{self.group}-{len(self.processes)}.log"
         env = {
             **os.environ,
@@ -68,9 +68,12 @@ class Consumers:
             "GENESIS_DAGSTER_URL": self.webserver.url,
             "COLUMNS": "400",  # one line per log line
         }
+        command = [sys.executable, "-m", "genesis_pipeline.cli", "consume"]
+        if metrics_port is not None:
+            command += ["--metrics-port", str(metrics_port)]
         with open(log, "wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "genesis_pipeline.cli", "consume"],
+                command,
                 cwd=ROOT,
                 env=env,
                 stdout=out,

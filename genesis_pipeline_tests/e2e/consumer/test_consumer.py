@@ -16,12 +16,13 @@ import sqlalchemy as sa
 
 from genesis_pipeline.domain.events import EventType, new_event
 from genesis_pipeline.messaging.kafka import KafkaConfig, OutMessage
-from genesis_pipeline.messaging.local_broker import LocalBroker
+from genesis_pipeline.messaging.local_broker import LocalBroker, free_port
 from genesis_pipeline.messaging.topics import Topic
 from genesis_pipeline.service.planner import PRIORITY_TAG, SESSION_TAG
 from genesis_pipeline.store.tables import inbox, outbox
 from genesis_pipeline_tests.e2e.consumer.conftest import Consumers
 from genesis_pipeline_tests.support.kafka_topics import read_topic
+from genesis_pipeline_tests.support.metrics import scrape
 from genesis_pipeline_tests.support.production_stack import request_sessions, session_requests
 from genesis_pipeline_tests.support.store_rows import corrupt_session
 from genesis_pipeline_tests.support.waiting import wait_for
@@ -79,7 +80,8 @@ def test_requests_start_their_runs_once_with_the_sensors_tags(consumers: Consume
     request_sessions(kafka, sessions, PREMISE, priority=3)
     bad = OutMessage(kafka.topic(Topic.COMMANDS), b"x", b"{not json")
     asyncio.run(kafka.publish([bad]))
-    consumer = consumers.start()
+    port = free_port()
+    consumer = consumers.start(metrics_port=port)
 
     wait_for_runs(consumers, sessions)
     dead = read_topic(kafka, Topic.DLQ, at_least=1)
@@ -99,6 +101,24 @@ def test_requests_start_their_runs_once_with_the_sensors_tags(consumers: Consume
     }  # fmt: skip
     assert consumer.poll() is None
     effects_once(consumers, sessions)
+
+    # Its metrics: the consumer's own figures, and the dead letter among the store's totals.
+    commands = kafka.topic(Topic.COMMANDS)
+    metrics = wait_for(
+        "the batch's runs in the consumer's metrics",
+        lambda: (
+            (m := scrape(f"http://127.0.0.1:{port}/metrics"))["genesis_runs_submitted_total"][()]
+            == 3
+            and m
+        ),
+        30,
+    )
+    assert metrics["genesis_consumer_messages_total"] == {(("topic", commands),): 4}
+    lag = metrics["genesis_consumer_lag"]
+    assert {topic for (_, (_, topic)) in lag} == {commands, kafka.topic(Topic.FEEDBACK)}
+    assert set(lag.values()) == {0}
+    dead = metrics["genesis_dlq_messages_total"]
+    assert dead[(("reason", "bad_json"), ("topic", commands))] == 1
 
 
 def test_sigkill_mid_batch_loses_nothing_and_applies_nothing_twice(consumers: Consumers) -> None:

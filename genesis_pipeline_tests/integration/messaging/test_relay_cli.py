@@ -2,6 +2,7 @@
 
 import asyncio
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -74,6 +75,17 @@ def test_relay_with_an_idempotent_producer_on_tansu_is_a_usage_error(
 
     assert result.exit_code == 2
     assert "GENESIS_KAFKA_IDEMPOTENCE=false" in result.stderr
+
+
+def test_a_metrics_port_in_use_is_a_one_line_usage_error(store: GenesisStore) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = genesis("relay", "--metrics-port", str(port))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: cannot serve metrics on 127.0.0.1:{port}")
+    assert "Traceback" not in result.output
 
 
 def test_the_relay_process_publishes_as_rows_arrive_and_stops_cleanly_on_ctrl_c(

@@ -123,3 +123,8 @@ def test_concurrent_charges_never_pass_the_budget(postgres_url: str) -> None:
     assert spent == 500 * len(granted) <= 10_000
     assert len(granted) + len(refused) == 60 and refused
     assert store.spending("harbor-03").calls == len(granted)
+    # The metric totals, added to by every settle and refusal at once, lost none of them.
+    with store.read() as r:
+        totals = {(t.metric, t.labels.get("limit")): t.value for t in r.metric_totals.all()}
+    assert totals[("genesis_generation_calls", None)] == len(granted)
+    assert totals[("genesis_budget_exhaustions", "session")] == len(refused)
