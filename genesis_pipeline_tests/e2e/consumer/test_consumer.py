@@ -122,7 +122,7 @@ def test_requests_start_their_runs_once_with_the_sensors_tags(consumers: Consume
 
 
 def test_sigkill_mid_batch_loses_nothing_and_applies_nothing_twice(consumers: Consumers) -> None:
-    sessions = new_ids(60)
+    sessions = new_ids(30)  # submitted one by one, ~0.5 s each: time to kill mid-batch
     request_sessions(consumers.kafka, sessions, PREMISE)
     first = consumers.start()
     wait_for(

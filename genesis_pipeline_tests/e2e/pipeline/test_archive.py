@@ -41,6 +41,13 @@ def pipeline(
     return make_pipeline(instance, kafka, tmp_path, database_url=url)
 
 
+@pytest.fixture
+def sqlite_pipeline(instance: dg.DagsterInstance, kafka: KafkaConfig, tmp_path: Path) -> Pipeline:
+    """On SQLite only, for what the sensors do: the store's part of reviving a session is
+    tested on both databases in integration/store/test_session_archive.py."""
+    return make_pipeline(instance, kafka, tmp_path)
+
+
 def completed(pipeline: Pipeline, session_id: str, *, days_ago: int = 0) -> None:
     pipeline.command("requested", session_id, premise=PREMISE)
     pipeline.settle()
@@ -101,7 +108,8 @@ def test_the_archive_job_retires_finished_sessions_in_batches(pipeline: Pipeline
     assert pipeline.store.session("moon-harbor-43").archived_at is None
 
 
-def test_feedback_revives_an_archived_session(pipeline: Pipeline) -> None:
+def test_feedback_revives_an_archived_session(sqlite_pipeline: Pipeline) -> None:
+    pipeline = sqlite_pipeline
     sid = "moon-harbor-44"
     completed(pipeline, sid, days_ago=45)
     assert archive(pipeline, older_than_days=30) == 1
@@ -127,7 +135,8 @@ def test_feedback_revives_an_archived_session(pipeline: Pipeline) -> None:
     assert pipeline.dlq() == []
 
 
-def test_a_partition_deleted_in_the_ui_stops_no_sensor(pipeline: Pipeline) -> None:
+def test_a_partition_deleted_in_the_ui_stops_no_sensor(sqlite_pipeline: Pipeline) -> None:
+    pipeline = sqlite_pipeline
     sid, other = "moon-harbor-45", "moon-harbor-46"
     completed(pipeline, sid)
     pipeline.instance.delete_dynamic_partition(PARTITIONS, sid)

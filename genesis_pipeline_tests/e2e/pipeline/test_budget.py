@@ -1,6 +1,9 @@
 """A session's token budget, enforced through the sensors on the real broker: a budget that
 runs out mid-revision stops the session with `stage.failed` (`budget_exhausted`) and nothing
-half-written; `resume_requested` with a larger budget goes on from there."""
+half-written; `resume_requested` with a larger budget goes on from there.
+
+On SQLite: charging and settling on PostgreSQL, concurrent charges included, are tested in
+integration/store/test_budgets.py; what runs here is the same code above the store."""
 
 from pathlib import Path
 
@@ -16,28 +19,12 @@ from genesis_pipeline.store.tables import generation_calls
 from genesis_pipeline_tests.e2e.pipeline.conftest import PREMISE, Pipeline, make_pipeline
 
 STAGES = [stage.value for stage in Stage]
-DATABASES = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-]
-
-
-@pytest.fixture(params=DATABASES)
-def pipeline(
-    request: pytest.FixtureRequest, instance: dg.DagsterInstance, kafka: KafkaConfig, tmp_path: Path
-) -> Pipeline:
-    """Every first draft has a flaw, so every stage is revised once (two calls a stage)."""
-    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
-    return flawed_first_drafts(make_pipeline(instance, kafka, tmp_path, database_url=url))
 
 
 @pytest.fixture
-def sqlite_pipeline(instance: dg.DagsterInstance, kafka: KafkaConfig, tmp_path: Path) -> Pipeline:
-    """The same on SQLite only: for rules of the sensors, which no store changes."""
-    return flawed_first_drafts(make_pipeline(instance, kafka, tmp_path))
-
-
-def flawed_first_drafts(pipeline: Pipeline) -> Pipeline:
+def pipeline(instance: dg.DagsterInstance, kafka: KafkaConfig, tmp_path: Path) -> Pipeline:
+    """Every first draft has a flaw, so every stage is revised once (two calls a stage)."""
+    pipeline = make_pipeline(instance, kafka, tmp_path)
     pipeline.resources["generator"] = GeneratorResource(provider="offline", offline_flaw_rate=1.0)
     return pipeline
 
@@ -113,11 +100,10 @@ def test_a_budget_that_runs_out_mid_revision_stops_the_session_until_it_is_raise
 
 
 def test_a_writers_change_after_a_stopped_revision_gets_a_run_of_its_own(
-    sqlite_pipeline: Pipeline,
+    pipeline: Pipeline,
 ) -> None:
     """A revision run that stopped leaves its requests pending under a revision key that has a
     run. The writer's next change starts a run anyway; the stopped one alone starts nothing."""
-    pipeline = sqlite_pipeline
     sid = "budget-02"
     pipeline.command("requested", sid, premise=PREMISE, budget_tokens=10**6)
     pipeline.settle()
