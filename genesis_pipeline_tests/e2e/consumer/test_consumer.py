@@ -156,7 +156,7 @@ def test_two_consumers_in_one_group_apply_each_message_once(
         60,
     )
 
-    sessions = new_ids(40)
+    sessions = new_ids(16)
     request_sessions(split, sessions, PREMISE)
     wait_for_runs(consumers, sessions)
     effects_once(consumers, sessions)
