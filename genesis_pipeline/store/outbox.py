@@ -111,12 +111,6 @@ class Outbox:
                 sa.update(outbox).where(outbox.c.id.in_(ids)).values(sent_at=utcnow())
             )
 
-    def has_unsent(self) -> bool:
-        first = self.conn.execute(
-            sa.select(outbox.c.id).where(outbox.c.sent_at.is_(None)).limit(1)
-        ).first()
-        return first is not None
-
     def oldest_unsent_at(self) -> datetime | None:
         """When the oldest unsent event was written: the first unsent id (the (sent_at, id)
         index), not a scan of the sent rows."""
@@ -127,6 +121,9 @@ class Outbox:
             .limit(1)
         ).scalar()
         return None if created_at is None else as_utc(created_at)
+
+    def has_unsent(self) -> bool:
+        return self.oldest_unsent_at() is not None
 
     def unsent_count(self) -> int:
         count = self.conn.execute(
